@@ -1,0 +1,145 @@
+# shunt — kernel-bypass TCP/IP stack.  See README.md.
+#
+#   make            build libraries, examples, tests (into $(BUILD))
+#   make check      install dependencies, build, run every test
+#   make demo       install dependencies, run the end-to-end demo
+#   make bench      run the benchmarks; bench-quick is the smoke run
+#   make fuzz       run each fuzzer for FUZZ_SECONDS
+#   make install    PREFIX=/usr/local DESTDIR=
+#
+# BUILD=dir builds elsewhere, so several builds can share one tree.
+
+BUILD    ?= build
+PREFIX   ?= /usr/local
+CC       ?= gcc
+CXX      ?= g++
+CLANG    ?= clang
+VERSION  := 0.1.0
+FUZZ_SECONDS ?= 60
+
+DPDK_CFLAGS := $(shell pkg-config --cflags libdpdk 2>/dev/null)
+DPDK_LIBS   := $(shell pkg-config --libs libdpdk 2>/dev/null)
+
+WARN     := -Wall -Wextra -Wno-unused-parameter -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+            -Wno-missing-field-initializers
+INCS     := -Iinclude -Istack/include -Istack
+CFLAGS   ?= -O2 -g
+BASE_CFLAGS := -std=gnu11 $(WARN) $(INCS) -fPIC -fvisibility=hidden -D_GNU_SOURCE -DSHUNT_VERSION='"$(VERSION)"'
+SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+TSAN_FLAGS := -fsanitize=thread
+
+CORE_SRC := $(sort $(wildcard stack/core/*.c stack/wire/*.c stack/netif/*.c stack/api/*.c))
+DPDK_SRC := $(sort $(wildcard dpdk_netif/*.c))
+UNIT_SRC := $(sort $(wildcard tests/unit/*.c))
+EXAMPLES := $(patsubst examples/%.c,%,$(sort $(wildcard examples/*.c)))
+FUZZERS  := $(patsubst tests/fuzz/%.c,%,$(sort $(wildcard tests/fuzz/fuzz_*.c)))
+TOOLS_SRC := $(sort $(wildcard tests/tools/*.c))
+TOOLS    := $(patsubst tests/tools/%.c,%,$(TOOLS_SRC))
+
+CORE_OBJ     := $(CORE_SRC:%.c=$(BUILD)/obj/%.o)
+CORE_SAN_OBJ := $(CORE_SRC:%.c=$(BUILD)/san/%.o)
+DPDK_OBJ     := $(DPDK_SRC:%.c=$(BUILD)/obj/%.o)
+UNIT_OBJ     := $(UNIT_SRC:%.c=$(BUILD)/obj/%.o)
+UNIT_SAN_OBJ := $(UNIT_SRC:%.c=$(BUILD)/san/%.o)
+
+LIB_CORE     := $(BUILD)/libshunt-core.a
+LIB_CORE_SAN := $(BUILD)/libshunt-core-san.a
+LIB_SO       := $(BUILD)/libshunt.so
+
+.PHONY: all libs examples tests check demo bench bench-quick fuzz install clean deps tools
+
+all: libs examples tests tools
+
+libs: $(LIB_CORE) $(LIB_SO)
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE_CFLAGS) $(CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/san/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE_CFLAGS) -O1 -g $(SAN_FLAGS) -MMD -MP -c $< -o $@
+
+# The DPDK driver needs DPDK's headers (and its -march); nothing else does.
+$(BUILD)/obj/dpdk_netif/%.o: dpdk_netif/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE_CFLAGS) $(CFLAGS) $(DPDK_CFLAGS) -MMD -MP -c $< -o $@
+
+$(LIB_CORE): $(CORE_OBJ)
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
+$(LIB_CORE_SAN): $(CORE_SAN_OBJ)
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
+$(LIB_SO): $(CORE_OBJ) $(DPDK_OBJ)
+	$(CC) -shared -o $@ $^ -Wl,-soname,libshunt.so -Wl,--no-undefined $(DPDK_LIBS) -lpthread
+
+examples: $(EXAMPLES:%=$(BUILD)/examples/%)
+
+$(BUILD)/examples/%: examples/%.c $(LIB_SO)
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE_CFLAGS) $(CFLAGS) $< -o $@ -L$(BUILD) -lshunt -Wl,-rpath,'$$ORIGIN/..' -lpthread
+
+tools: $(TOOLS:%=$(BUILD)/tools/%)
+
+$(BUILD)/tools/%: tests/tools/%.c $(LIB_SO)
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE_CFLAGS) $(CFLAGS) $< -o $@ -L$(BUILD) -lshunt -Wl,-rpath,'$$ORIGIN/..' -lpthread
+
+tests: $(BUILD)/tests/unit $(BUILD)/tests/unit-san
+
+$(BUILD)/tests/unit: $(UNIT_OBJ) $(LIB_CORE)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(UNIT_OBJ) -o $@ $(LIB_CORE) -lpthread
+
+$(BUILD)/tests/unit-san: $(UNIT_SAN_OBJ) $(LIB_CORE_SAN)
+	@mkdir -p $(dir $@)
+	$(CC) $(SAN_FLAGS) $(UNIT_SAN_OBJ) -o $@ $(LIB_CORE_SAN) -lpthread
+
+# libFuzzer harnesses: the core built by clang with the fuzzer's instrumentation.
+FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -DSHUNT_FUZZ
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(CORE_SRC)
+	@mkdir -p $(dir $@)
+	$(CLANG) $(filter-out -Wstrict-prototypes -Wmissing-prototypes,$(BASE_CFLAGS)) $(FUZZ_FLAGS) \
+	    $< $(CORE_SRC) -o $@ -lpthread
+
+fuzzers: $(FUZZERS:%=$(BUILD)/fuzz/%)
+
+fuzz: fuzzers
+	@for f in $(FUZZERS); do \
+	    mkdir -p $(BUILD)/fuzz/corpus-$$f; \
+	    echo "== $$f for $(FUZZ_SECONDS)s"; \
+	    $(BUILD)/fuzz/$$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+	        $(BUILD)/fuzz/corpus-$$f tests/fuzz/corpus/$$f || exit 1; \
+	done
+
+deps:
+	scripts/deps.sh
+
+check: deps
+	$(MAKE) all fuzzers
+	tests/run.sh $(BUILD)
+
+demo: deps
+	$(MAKE) all
+	scripts/demo.sh $(BUILD)
+
+bench-quick bench: deps
+	$(MAKE) all
+	@if [ -f bench/Makefile.inc ]; then $(MAKE) -f Makefile -f bench/Makefile.inc $@-run; \
+	 else echo "bench/ not built yet"; fi
+
+install: libs
+	install -d $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include/shunt $(DESTDIR)$(PREFIX)/lib/pkgconfig
+	install -m 0755 $(LIB_SO) $(DESTDIR)$(PREFIX)/lib/
+	install -m 0644 $(LIB_CORE) $(DESTDIR)$(PREFIX)/lib/
+	install -m 0644 include/shunt/*.h $(DESTDIR)$(PREFIX)/include/shunt/
+	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' scripts/shunt.pc.in \
+	    > $(DESTDIR)$(PREFIX)/lib/pkgconfig/shunt.pc
+
+clean:
+	rm -rf $(BUILD)
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

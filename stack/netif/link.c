@@ -1,0 +1,317 @@
+/*
+ * In-memory link: a virtual Ethernet wire between two stacks of one process,
+ * with a seeded fault injector (loss, duplication, reordering, corruption,
+ * delay, jitter, rate).  The kernel here has no netem; this is our impairment
+ * tool for unit tests.  It is a netif driver: the stacks see an ordinary NIC.
+ *
+ * Frames are copied onto the wire as a real NIC would serialise them, so a
+ * corrupted frame never alters the sender's retransmission buffers.  Time is
+ * the stacks' clock (they share it in tests): a frame is received once its due
+ * time has come.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include "priv/stack.h"
+
+struct link_frame {
+	struct link_frame *next;
+	uint64_t due;
+	uint32_t len;
+	uint8_t data[];
+};
+
+struct link_dir {
+	struct shunt_link_faults f;
+	uint64_t rng;
+	struct link_frame *head, *tail;	/* sorted by due time */
+	uint32_t inflight;
+	uint64_t wire_free_at;		/* when the serialiser is idle again */
+	struct shunt_link_stats st;
+};
+
+struct shunt_link {
+	struct shunt_stack *stack[2];
+	struct shunt_netif *nif[2];
+	struct link_dir dir[2];		/* dir[i]: frames sent by side i */
+	shunt_link_hook_fn hook;
+	void *hook_arg;
+};
+
+struct link_port {
+	struct shunt_link *l;
+	int side;
+};
+
+static uint64_t
+lrand(struct link_dir *d)
+{
+	uint64_t x = d->rng;
+
+	x ^= x >> 12;
+	x ^= x << 25;
+	x ^= x >> 27;
+	d->rng = x;
+	return x * 0x2545f4914f6cdd1dull;
+}
+
+static int
+chance(struct link_dir *d, uint32_t ppm)
+{
+	return ppm != 0 && lrand(d) % 1000000 < ppm;
+}
+
+static void
+enqueue(struct link_dir *d, struct link_frame *f)
+{
+	struct link_frame **pp;
+
+	if (d->tail == NULL || d->tail->due <= f->due) {
+		f->next = NULL;
+		if (d->tail != NULL)
+			d->tail->next = f;
+		else
+			d->head = f;
+		d->tail = f;
+	} else {
+		for (pp = &d->head; (*pp)->due <= f->due; pp = &(*pp)->next)
+			;
+		f->next = *pp;
+		*pp = f;
+	}
+	d->inflight++;
+}
+
+static struct link_frame *
+frame_copy(const struct link_frame *src, uint32_t cap)
+{
+	struct link_frame *f = malloc(sizeof(*f) + cap);
+
+	if (f != NULL)
+		memcpy(f, src, sizeof(*f) + src->len);
+	return f;
+}
+
+/* The test hook sees every copy that goes on the wire, and may alter or drop it. */
+static void
+link_deliver(struct shunt_link *l, struct link_dir *d, int side, struct link_frame *f, uint32_t cap)
+{
+	if (l->hook != NULL && l->hook(l->hook_arg, side, f->data, &f->len, cap) != 0) {
+		free(f);
+		return;
+	}
+	enqueue(d, f);
+}
+
+static int
+link_tx(struct shunt_netif *nif, struct shunt_pbuf **pkts, int n)
+{
+	struct link_port *port = shunt_netif_priv(nif);
+	struct shunt_link *l = port->l;
+	struct link_dir *d = &l->dir[port->side];
+	uint64_t now = shunt_netif_stack(nif)->now;
+	int i;
+
+	for (i = 0; i < n; i++) {
+		struct shunt_pbuf *p = pkts[i];
+		uint32_t len = p->tot_len, cap = len + 64;
+		struct link_frame *f;
+		uint64_t due;
+
+		d->st.sent++;
+		if (chance(d, d->f.loss_ppm)) {
+			d->st.lost++;
+			shunt_pbuf_free(p);
+			continue;
+		}
+		if (d->inflight >= (d->f.queue_max ? d->f.queue_max : 4096)) {
+			d->st.queue_drops++;
+			shunt_pbuf_free(p);
+			continue;
+		}
+		f = malloc(sizeof(*f) + cap);
+		if (f == NULL) {
+			d->st.queue_drops++;
+			shunt_pbuf_free(p);
+			continue;
+		}
+		f->len = shunt_pbuf_copy_out(p, 0, f->data, len);
+		shunt_pbuf_free(p);
+		if (chance(d, d->f.corrupt_ppm) && f->len > 0) {
+			f->data[lrand(d) % f->len] ^= (uint8_t)(1u << (lrand(d) % 8));
+			d->st.corrupted++;
+		}
+		due = now;
+		if (d->f.rate_bps != 0) {
+			uint64_t start = d->wire_free_at > now ? d->wire_free_at : now;
+
+			d->wire_free_at = start + (uint64_t)f->len * 8 * 1000000000ull / d->f.rate_bps;
+			due = d->wire_free_at;
+		}
+		due += d->f.delay_ns;
+		if (d->f.jitter_ns != 0)
+			due += lrand(d) % d->f.jitter_ns;
+		if (chance(d, d->f.reorder_ppm)) {
+			due += d->f.reorder_delay_ns ? d->f.reorder_delay_ns : 1000000;
+			d->st.reordered++;
+		}
+		f->due = due;
+		if (chance(d, d->f.dup_ppm)) {
+			struct link_frame *g = frame_copy(f, cap);
+
+			if (g != NULL) {
+				d->st.duplicated++;
+				link_deliver(l, d, port->side, g, cap);
+			}
+		}
+		link_deliver(l, d, port->side, f, cap);
+	}
+	return n;	/* the wire took them all; losses are the wire's business */
+}
+
+static int
+link_rx(struct shunt_netif *nif, struct shunt_pbuf **pkts, int max)
+{
+	struct link_port *port = shunt_netif_priv(nif);
+	struct shunt_link *l = port->l;
+	struct link_dir *d = &l->dir[!port->side];
+	struct shunt_stack *s = shunt_netif_stack(nif);
+	uint64_t now = s->now;
+	int n = 0;
+
+	while (n < max && d->head != NULL && d->head->due <= now) {
+		struct link_frame *f = d->head;
+		struct shunt_pbuf *p;
+
+		d->head = f->next;
+		if (d->head == NULL)
+			d->tail = NULL;
+		d->inflight--;
+		/* Leave headroom as a NIC does, so replies can be built in place. */
+		p = shunt_pbuf_alloc(s, SHUNT_PBUF_HEADROOM - 14, f->len);
+		if (p == NULL) {
+			d->st.queue_drops++;
+			free(f);
+			continue;
+		}
+		shunt_pbuf_copy_in(p, 0, f->data, f->len);
+		free(f);
+		d->st.delivered++;
+		pkts[n++] = p;
+	}
+	return n;
+}
+
+static const struct shunt_netif_ops link_ops = {
+	.rx_burst = link_rx,
+	.tx_burst = link_tx,
+	.link_up = NULL,
+	.destroy = NULL,
+};
+
+struct shunt_link *
+shunt_link_create(struct shunt_stack *a, struct shunt_stack *b, const uint8_t mac_a[6], const uint8_t mac_b[6],
+    uint16_t mtu, int *err)
+{
+	struct shunt_link *l = calloc(1, sizeof(*l) + 2 * sizeof(struct link_port));
+	struct link_port *ports;
+	struct shunt_netif_info info;
+	int i, e = 0;
+
+	if (l == NULL) {
+		if (err != NULL)
+			*err = -ENOMEM;
+		return NULL;
+	}
+	ports = (struct link_port *)(l + 1);
+	l->stack[0] = a;
+	l->stack[1] = b;
+	for (i = 0; i < 2; i++) {
+		ports[i].l = l;
+		ports[i].side = i;
+		l->dir[i].rng = 0x9e3779b97f4a7c15ull * (uint64_t)(i + 1);
+		memset(&info, 0, sizeof(info));
+		memcpy(info.mac, i == 0 ? mac_a : mac_b, 6);
+		info.mtu = mtu ? mtu : 1500;
+		info.caps = SHUNT_NETIF_CAP_MULTISEG;
+		info.name = i == 0 ? "link-a" : "link-b";
+		l->nif[i] = shunt_netif_add(l->stack[i], &link_ops, &info, &ports[i], &e);
+		if (l->nif[i] == NULL) {
+			if (i == 1)
+				shunt_netif_remove(l->nif[0]);
+			free(l);
+			if (err != NULL)
+				*err = e;
+			return NULL;
+		}
+	}
+	return l;
+}
+
+static void
+dir_clear(struct link_dir *d)
+{
+	struct link_frame *f, *n;
+
+	for (f = d->head; f != NULL; f = n) {
+		n = f->next;
+		free(f);
+	}
+	d->head = d->tail = NULL;
+	d->inflight = 0;
+}
+
+void
+shunt_link_destroy(struct shunt_link *l)
+{
+	if (l == NULL)
+		return;
+	shunt_netif_remove(l->nif[0]);
+	shunt_netif_remove(l->nif[1]);
+	dir_clear(&l->dir[0]);
+	dir_clear(&l->dir[1]);
+	free(l);
+}
+
+struct shunt_netif *
+shunt_link_netif(struct shunt_link *l, int side)
+{
+	return l->nif[side != 0];
+}
+
+void
+shunt_link_set_faults(struct shunt_link *l, int side, const struct shunt_link_faults *f)
+{
+	struct link_dir *d = &l->dir[side != 0];
+
+	d->f = *f;
+	d->rng = (f->seed ? f->seed : 0x9e3779b97f4a7c15ull) * 2 + 1 + (uint64_t)(side != 0);
+}
+
+void
+shunt_link_get_stats(struct shunt_link *l, int side, struct shunt_link_stats *st)
+{
+	*st = l->dir[side != 0].st;
+}
+
+uint32_t
+shunt_link_in_flight(struct shunt_link *l)
+{
+	return l->dir[0].inflight + l->dir[1].inflight;
+}
+
+uint64_t
+shunt_link_next_due(struct shunt_link *l)
+{
+	uint64_t a = l->dir[0].head ? l->dir[0].head->due : UINT64_MAX;
+	uint64_t b = l->dir[1].head ? l->dir[1].head->due : UINT64_MAX;
+
+	return a < b ? a : b;
+}
+
+void
+shunt_link_set_hook(struct shunt_link *l, shunt_link_hook_fn fn, void *arg)
+{
+	l->hook = fn;
+	l->hook_arg = arg;
+}
