@@ -65,16 +65,24 @@ $(BUILD)/obj/dpdk_netif/%.o: dpdk_netif/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(BASE_CFLAGS) $(CFLAGS) $(DPDK_CFLAGS) -MMD -MP -c $< -o $@
 
-$(LIB_CORE): $(CORE_OBJ)
+# Link targets also depend on the list of their sources, so removing a file relinks.
+$(BUILD)/srcs-%.txt: FORCE
 	@mkdir -p $(dir $@)
-	rm -f $@ && ar rcs $@ $^
+	@echo '$($*)' | cmp -s - $@ || echo '$($*)' > $@
 
-$(LIB_CORE_SAN): $(CORE_SAN_OBJ)
+.PHONY: FORCE
+FORCE:
+
+$(LIB_CORE): $(CORE_OBJ) $(BUILD)/srcs-CORE_SRC.txt
 	@mkdir -p $(dir $@)
-	rm -f $@ && ar rcs $@ $^
+	rm -f $@ && ar rcs $@ $(CORE_OBJ)
 
-$(LIB_SO): $(CORE_OBJ) $(DPDK_OBJ)
-	$(CC) -shared -o $@ $^ -Wl,-soname,libshunt.so -Wl,--no-undefined $(DPDK_LIBS) -lpthread
+$(LIB_CORE_SAN): $(CORE_SAN_OBJ) $(BUILD)/srcs-CORE_SRC.txt
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $(CORE_SAN_OBJ)
+
+$(LIB_SO): $(CORE_OBJ) $(DPDK_OBJ) $(BUILD)/srcs-CORE_SRC.txt $(BUILD)/srcs-DPDK_SRC.txt
+	$(CC) -shared -o $@ $(CORE_OBJ) $(DPDK_OBJ) -Wl,-soname,libshunt.so -Wl,--no-undefined $(DPDK_LIBS) -lpthread
 
 examples: $(EXAMPLES:%=$(BUILD)/examples/%)
 
@@ -90,11 +98,11 @@ $(BUILD)/tools/%: tests/tools/%.c $(LIB_SO)
 
 tests: $(BUILD)/tests/unit $(BUILD)/tests/unit-san
 
-$(BUILD)/tests/unit: $(UNIT_OBJ) $(LIB_CORE)
+$(BUILD)/tests/unit: $(UNIT_OBJ) $(LIB_CORE) $(BUILD)/srcs-UNIT_SRC.txt
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(UNIT_OBJ) -o $@ $(LIB_CORE) -lpthread
 
-$(BUILD)/tests/unit-san: $(UNIT_SAN_OBJ) $(LIB_CORE_SAN)
+$(BUILD)/tests/unit-san: $(UNIT_SAN_OBJ) $(LIB_CORE_SAN) $(BUILD)/srcs-UNIT_SRC.txt
 	@mkdir -p $(dir $@)
 	$(CC) $(SAN_FLAGS) $(UNIT_SAN_OBJ) -o $@ $(LIB_CORE_SAN) -lpthread
 

@@ -65,6 +65,17 @@ struct shunt_stack_config {
 	uint32_t tcp_ooo_max_bytes;	/* out-of-order data bound per stack */
 	const char *tcp_cc;		/* "newreno" or "cubic" */
 	uint32_t tcp_max_pcbs;		/* bound on TCP control blocks */
+	uint32_t tcp_rto_initial_ms;	/* RFC 6298: 1 s */
+	uint32_t tcp_rto_min_ms;	/* Linux: 200 ms */
+	uint32_t tcp_rto_max_ms;	/* Linux: 120 s */
+	uint32_t tcp_retries;		/* RTOs before ETIMEDOUT (Linux tcp_retries2) */
+	uint32_t tcp_syn_retries;	/* SYN retransmissions before ETIMEDOUT */
+	uint32_t tcp_synack_retries;	/* SYN-ACK retransmissions before giving up */
+	uint32_t tcp_delack_ms;		/* delayed ACK bound */
+	uint32_t tcp_fin_timeout_ms;	/* orphaned FIN_WAIT_2 lifetime */
+	uint32_t tcp_keepidle_s, tcp_keepintvl_s, tcp_keepcnt;
+	uint32_t tcp_challenge_ack_per_sec; /* RFC 5961 §7 rate limit */
+	uint32_t tcp_conn_hash;		/* buckets of the connection table (power of 2) */
 };
 
 /* Fill a config with the defaults; then change what you need. */

@@ -330,6 +330,25 @@ shunt_pbuf_trim(struct shunt_pbuf *p, uint32_t len)
 		shunt_pbuf_free(rest);
 }
 
+struct shunt_pbuf *
+pbuf_drop_front(struct shunt_pbuf *p, uint32_t n)
+{
+	while (p != NULL && n >= p->len) {
+		struct shunt_pbuf *next = p->next;
+
+		n -= p->len;
+		p->next = NULL;		/* the chain's reference to next passes to the caller */
+		shunt_pbuf_free(p);
+		p = next;
+	}
+	if (p != NULL && n > 0) {
+		p->payload += n;
+		p->len = (uint16_t)(p->len - n);
+		p->tot_len -= n;
+	}
+	return p;
+}
+
 uint32_t
 shunt_pbuf_copy_out(const struct shunt_pbuf *p, uint32_t off, void *dst, uint32_t len)
 {

@@ -84,6 +84,19 @@ shunt_stack_config_init(struct shunt_stack_config *cfg)
 	cfg->tcp_ooo_max_bytes = 8u << 20;
 	cfg->tcp_cc = "cubic";
 	cfg->tcp_max_pcbs = 1u << 20;
+	cfg->tcp_rto_initial_ms = 1000;
+	cfg->tcp_rto_min_ms = 200;
+	cfg->tcp_rto_max_ms = 120000;
+	cfg->tcp_retries = 15;
+	cfg->tcp_syn_retries = 6;
+	cfg->tcp_synack_retries = 5;
+	cfg->tcp_delack_ms = 40;
+	cfg->tcp_fin_timeout_ms = 60000;
+	cfg->tcp_keepidle_s = 7200;
+	cfg->tcp_keepintvl_s = 75;
+	cfg->tcp_keepcnt = 9;
+	cfg->tcp_challenge_ack_per_sec = 1000;
+	cfg->tcp_conn_hash = 65536;
 }
 
 uint64_t
@@ -106,7 +119,12 @@ config_check(const struct shunt_stack_config *c)
 		return -EINVAL;
 	if (c->pbuf_count < 64 || c->pbuf_hdr_count < 64)
 		return -EINVAL;
-	if (c->arp_queue_len == 0 || c->ip_ttl == 0 || c->icmp_burst == 0)
+	if (c->arp_queue_len == 0 || c->ip_ttl == 0 || c->icmp_burst == 0 || c->icmp_rate_per_sec == 0)
+		return -EINVAL;
+	if (c->tcp_conn_hash == 0 || (c->tcp_conn_hash & (c->tcp_conn_hash - 1)) != 0)
+		return -EINVAL;
+	if (c->tcp_rto_min_ms == 0 || c->tcp_rto_min_ms > c->tcp_rto_max_ms || c->tcp_sndbuf < 2048 ||
+	    c->tcp_rcvbuf < 2048 || c->tcp_challenge_ack_per_sec == 0)
 		return -EINVAL;
 	return 0;
 }

@@ -28,5 +28,7 @@ struct shunt_pbuf_pool {
 int pbuf_pool_init(struct shunt_pbuf_pool *pp, struct shunt_stack *s, uint32_t ndata, uint32_t nhdr,
     uint32_t data_room);
 void pbuf_pool_fini(struct shunt_pbuf_pool *pp);
+/* Drops n bytes from the front of a chain; returns the new head (NULL if nothing is left). */
+struct shunt_pbuf *pbuf_drop_front(struct shunt_pbuf *p, uint32_t n);
 
 #endif

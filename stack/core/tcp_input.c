@@ -1,0 +1,951 @@
+/*
+ * TCP input: segment arrival (RFC 9293 §3.10.7).  Below: ip4.c.  Above: the
+ * application through tcp.c's callbacks; replies go out through tcp_output.c.
+ *
+ * Order of checks for a synchronized connection, as RFC 9293 §3.10.7.4 with
+ * the amendments that matter on the open Internet:
+ *   PAWS (RFC 7323 §5) → sequence acceptability → RST (RFC 5961 §3: exact
+ *   match resets, in-window gets a challenge ACK) → SYN (RFC 5961 §4:
+ *   challenge ACK) → ACK (RFC 5961 §5 acceptable range; SACK scoreboard,
+ *   RTT, congestion control, loss recovery per RFC 5681/6582/6675) → window
+ *   update → data (in order, or into the reassembly queue) → FIN.
+ * Challenge ACKs share one rate limit per stack (RFC 5961 §7).
+ */
+#include <errno.h>
+#include <string.h>
+#include <arpa/inet.h>
+#include "priv/stack.h"
+#include "priv/tcp.h"
+#include "wire/csum.h"
+#include "wire/ip4.h"
+
+#define PAWS_IDLE_NS	(24ull * 24 * 3600 * 1000000000ull)	/* RFC 7323 §5.5: 24 days */
+#define MIN_PEER_MSS	64
+
+/* ---- helpers ---- */
+
+static void
+challenge_ack(struct shunt_tcp_pcb *pcb)
+{
+	struct shunt_stack *s = pcb->stack;
+	struct tcp_stack *t = s->tcp;
+	uint64_t cost = 1000000000ull / s->cfg.tcp_challenge_ack_per_sec;
+	uint64_t cap = 1000000000ull;	/* one second's worth */
+
+	t->ca_tokens += t->ca_last == 0 ? cap : s->now - t->ca_last;
+	t->ca_last = s->now;
+	if (t->ca_tokens > cap)
+		t->ca_tokens = cap;
+	if (t->ca_tokens < cost) {
+		STAT_INC(s, tcp_challenge_ack_limited);
+		return;
+	}
+	t->ca_tokens -= cost;
+	STAT_INC(s, tcp_challenge_ack);
+	tcp_send_ack(pcb);
+}
+
+static uint32_t
+syn_fin_len(const struct tcp_seg *seg)
+{
+	return seg->len + !!(seg->h.flags & TCP_SYN) + !!(seg->h.flags & TCP_FIN);
+}
+
+/* The window we promised: the larger of what we announced and what we have. */
+static uint32_t
+rcv_window_promised(const struct shunt_tcp_pcb *pcb)
+{
+	uint32_t adv = seq_gt(pcb->rcv_adv, pcb->rcv_nxt) ? pcb->rcv_adv - pcb->rcv_nxt : 0;
+
+	return adv > pcb->rcv_wnd ? adv : pcb->rcv_wnd;
+}
+
+/* RFC 9293 §3.10.7.4, first check: is any of the segment inside the window? */
+static int
+seq_acceptable(const struct shunt_tcp_pcb *pcb, const struct tcp_seg *seg)
+{
+	uint32_t w = rcv_window_promised(pcb), len = syn_fin_len(seg);
+
+	if (len == 0) {
+		if (w == 0)
+			return seg->seq == pcb->rcv_nxt;
+		return seq_in(seg->seq, pcb->rcv_nxt, pcb->rcv_nxt + w);
+	}
+	if (w == 0)
+		return 0;
+	return seq_in(seg->seq, pcb->rcv_nxt, pcb->rcv_nxt + w) ||
+	    seq_in(seg->seq + len - 1, pcb->rcv_nxt, pcb->rcv_nxt + w);
+}
+
+/* Options of a SYN or SYN-ACK decide what the connection uses. */
+static void
+negotiate(struct shunt_tcp_pcb *pcb, const struct tcp_seg *seg)
+{
+	uint16_t peer_mss = (seg->o.present & TCPO_MSS) ? seg->o.mss : 536;
+
+	if (peer_mss < MIN_PEER_MSS)
+		peer_mss = MIN_PEER_MSS;	/* MSS 0 or 1 would make segments of nothing */
+	pcb->peer_mss = peer_mss;
+	if ((seg->o.present & TCPO_WSCALE) && (pcb->flags & TF_OFFER_WS)) {
+		pcb->flags |= TF_WS_OK;
+		pcb->snd_wscale = seg->o.wscale;
+		if (pcb->rcv_wscale == 0)
+			pcb->rcv_wscale = (uint8_t)tcp_choose_wscale(pcb->rcv_buf);
+	} else {
+		pcb->flags &= ~TF_WS_OK;
+		pcb->snd_wscale = 0;
+		pcb->rcv_wscale = 0;
+		if (pcb->rcv_buf > 65535)
+			pcb->rcv_buf = 65535;
+		if (pcb->rcv_wnd > pcb->rcv_buf)
+			pcb->rcv_wnd = pcb->rcv_buf;
+	}
+	if ((seg->o.present & TCPO_SACK_PERM) && (pcb->flags & TF_OFFER_SACK))
+		pcb->flags |= TF_SACK_OK;
+	else
+		pcb->flags &= ~TF_SACK_OK;
+	if ((seg->o.present & TCPO_TS) && (pcb->flags & TF_OFFER_TS)) {
+		pcb->flags |= TF_TS_OK;
+		pcb->ts_recent = seg->o.tsval;
+		pcb->ts_recent_age = pcb->stack->now;
+	} else {
+		pcb->flags &= ~TF_TS_OK;
+	}
+	if (peer_mss < pcb->mss)
+		pcb->mss = peer_mss;
+	/* The segment payload we send leaves room for the options every segment carries. */
+	if ((pcb->flags & TF_TS_OK) && pcb->mss > 12 + 32)
+		pcb->mss = (uint16_t)(pcb->mss - 12);
+	{
+		uint32_t a = 10u * pcb->mss, b = 2u * pcb->mss > 14600 ? 2u * pcb->mss : 14600;
+
+		pcb->cwnd = a < b ? a : b;	/* RFC 6928 */
+	}
+	/* RFC 5681 §3.1: a lost SYN or SYN-ACK leaves a window of one segment. */
+	if (pcb->syn_rtx > 0)
+		pcb->cwnd = pcb->mss;
+	pcb->ssthresh = UINT32_MAX;
+	pcb->cc->init(pcb);
+}
+
+static void
+update_ts_recent(struct shunt_tcp_pcb *pcb, const struct tcp_seg *seg)
+{
+	/* RFC 7323 §4.3: only a segment covering the last ACK point may update TS.Recent. */
+	if ((pcb->flags & TF_TS_OK) && (seg->o.present & TCPO_TS) && seq_leq(seg->seq, pcb->last_ack_sent) &&
+	    (seq_lt(pcb->last_ack_sent, seg->seq + syn_fin_len(seg)) || seg->seq == pcb->last_ack_sent) &&
+	    seq_geq(seg->o.tsval, pcb->ts_recent)) {
+		pcb->ts_recent = seg->o.tsval;
+		pcb->ts_recent_age = pcb->stack->now;
+	}
+}
+
+static void
+take_rtt(struct shunt_tcp_pcb *pcb, const struct tcp_seg *seg, uint32_t ack)
+{
+	uint64_t now = pcb->stack->now;
+
+	if ((pcb->flags & TF_TS_OK) && (seg->o.present & TCPO_TS) && seg->o.tsecr != 0) {
+		/* RFC 7323 §4.1 RTTM on ACKs that move snd_una. */
+		uint32_t ms = tcp_ts_now(pcb) - seg->o.tsecr;
+
+		if (ms < 60000)
+			tcp_rtt_sample(pcb, ms == 0 ? 500 : ms * 1000);
+	} else if ((pcb->flags & TF_RTT_TIMING) && seq_gt(ack, pcb->rtt_seq)) {
+		pcb->flags &= ~TF_RTT_TIMING;
+		tcp_rtt_sample(pcb, (uint32_t)((now - pcb->rtt_start) / 1000));
+	}
+}
+
+static void tcp_process(struct shunt_tcp_pcb *pcb, struct tcp_seg *seg);
+
+/* ---- listeners ---- */
+
+static struct shunt_tcp_pcb *
+child_from_cookie(struct shunt_tcp_pcb *lpcb, const struct tcp_seg *seg)
+{
+	struct shunt_stack *s = lpcb->stack;
+	struct shunt_tcp_pcb *c;
+	struct tcp_seg syn;
+	uint16_t mss;
+
+	if (!tcp_cookie_check(s, seg, &mss)) {
+		STAT_INC(s, tcp_syncookie_bad);
+		return NULL;
+	}
+	c = tcp_pcb_alloc(s);
+	if (c == NULL)
+		return NULL;
+	STAT_INC(s, tcp_syncookie_ok);
+	/* Rebuild the SYN's options from what the cookie and the echoed timestamp carry. */
+	syn = *seg;
+	syn.seq = seg->seq - 1;
+	syn.o.present = TCPO_MSS;
+	syn.o.mss = mss;
+	if (seg->o.present & TCPO_TS) {
+		uint32_t bits = seg->o.tsecr & 0x1f;
+
+		syn.o.present |= TCPO_TS;
+		syn.o.tsval = seg->o.tsval;
+		if ((bits & 0xf) != 0xf) {
+			syn.o.present |= TCPO_WSCALE;
+			syn.o.wscale = (uint8_t)(bits & 0xf);
+		}
+		if (bits & 0x10)
+			syn.o.present |= TCPO_SACK_PERM;
+	}
+	tcp_init_child(c, lpcb, &syn);
+	c->flags |= TF_SYNCOOKIE;
+	c->ts_offset = 0;	/* our cookie timestamp was the plain clock; never go back from it */
+	c->iss = seg->ack - 1;
+	c->snd_una = c->iss;
+	c->snd_nxt = c->iss + 1;
+	c->rcv_wscale = (syn.o.present & TCPO_WSCALE) ? (uint8_t)tcp_choose_wscale(c->rcv_buf) : 0;
+	negotiate(c, &syn);
+	/* The SYN-ACK announced an unscaled window: it is what the peer holds us to. */
+	c->rcv_adv = c->rcv_nxt + (c->rcv_buf > 65535 ? 65535 : c->rcv_buf);
+	c->last_ack_sent = c->rcv_nxt;
+	tcp_set_state(c, SHUNT_TCP_SYN_RECEIVED);
+	tcp_conn_hash_insert(c);
+	tcp_bind_hash_insert(c);
+	return c;
+}
+
+static void
+listen_input(struct shunt_tcp_pcb *lpcb, struct tcp_seg *seg)
+{
+	struct shunt_stack *s = lpcb->stack;
+	struct tcp_stack *t = s->tcp;
+	struct shunt_tcp_pcb *c;
+	uint32_t limit;
+
+	if (seg->h.flags & TCP_RST)
+		return;
+	if ((seg->h.flags & (TCP_ACK | TCP_SYN)) == TCP_ACK) {
+		/* Perhaps the answer to a cookie SYN-ACK. */
+		c = child_from_cookie(lpcb, seg);
+		if (c == NULL) {
+			tcp_reply_rst(s, seg);
+			return;
+		}
+		tcp_process(c, seg);
+		return;
+	}
+	if (!(seg->h.flags & TCP_SYN) || (seg->h.flags & (TCP_ACK | TCP_FIN))) {
+		if (seg->h.flags & TCP_ACK)
+			tcp_reply_rst(s, seg);
+		return;	/* SYN+FIN and other oddities are dropped, as Linux does */
+	}
+	if (lpcb->accept_pending >= lpcb->backlog) {
+		STAT_INC(s, tcp_drop_listen_overflow);
+		return;
+	}
+	limit = s->cfg.tcp_syn_backlog;
+	if (lpcb->syn_pending >= limit || t->syn_pending >= limit) {
+		/* Half-open queue full: answer without keeping state (RFC 4987 §3.6). */
+		uint16_t mss;
+		uint32_t iss = tcp_cookie_make(s, seg, &mss), tsval = 0;
+		int ws_ok = (seg->o.present & TCPO_WSCALE) && (lpcb->flags & TF_OFFER_WS);
+		int sack_ok = (seg->o.present & TCPO_SACK_PERM) && (lpcb->flags & TF_OFFER_SACK);
+		uint16_t our = tcp_route_mss(s, seg->ip->src);
+
+		if (seg->o.present & TCPO_TS) {
+			/* Option bits below a clock that never runs ahead of tcp_ts_now(). */
+			uint32_t now_ms = (uint32_t)(s->now / 1000000ull);
+
+			tsval = ((now_ms - 32) & ~0x1fu) | (ws_ok ? seg->o.wscale : 0xf) | (sack_ok ? 0x10 : 0);
+		} else {
+			ws_ok = sack_ok = 0;
+		}
+		tcp_send_synack_cookie(s, seg, iss, mss < our ? mss : our, tsval, ws_ok, sack_ok,
+		    (uint8_t)tcp_choose_wscale(lpcb->rcv_buf));
+		return;
+	}
+	c = tcp_pcb_alloc(s);
+	if (c == NULL) {
+		STAT_INC(s, tcp_drop_nobuf);
+		return;
+	}
+	tcp_init_child(c, lpcb, seg);
+	c->rcv_wscale = (lpcb->flags & TF_OFFER_WS) ? (uint8_t)tcp_choose_wscale(c->rcv_buf) : 0;
+	negotiate(c, seg);
+	c->snd_wnd = seg->h.win;	/* never scaled in a SYN */
+	c->max_snd_wnd = c->snd_wnd;
+	c->snd_wl1 = seg->seq;
+	c->iss = tcp_new_isn(s, c->local_ip, c->local_port, c->remote_ip, c->remote_port);
+	c->snd_una = c->iss;
+	c->snd_nxt = c->iss;
+	tcp_set_state(c, SHUNT_TCP_SYN_RECEIVED);
+	tcp_conn_hash_insert(c);
+	tcp_bind_hash_insert(c);
+	STAT_INC(s, tcp_passive_open);
+	tcp_send_syn(c);
+	c->rcv_adv = c->rcv_nxt + (c->rcv_buf > 65535 ? 65535 : c->rcv_buf);
+}
+
+/* The listener's application takes a connection that completed its handshake. */
+static int
+hand_to_listener(struct shunt_tcp_pcb *pcb)
+{
+	struct shunt_tcp_pcb *lpcb = pcb->listener;
+	int r;
+
+	tcp_established(pcb);
+	if (lpcb == NULL || lpcb->accept_fn == NULL) {
+		tcp_send_rst(pcb);
+		tcp_drop(pcb, 0);
+		return SHUNT_TCP_ABORTED;
+	}
+	r = lpcb->accept_fn(lpcb->arg, pcb, 0);
+	if (r == SHUNT_TCP_ABORTED)
+		return r;
+	if (r != 0) {
+		tcp_send_rst(pcb);
+		pcb->flags |= TF_CLOSED;
+		tcp_drop(pcb, 0);
+		return SHUNT_TCP_ABORTED;
+	}
+	/* Unless the application holds it for a later accept, it is no longer the listener's. */
+	if (!(pcb->flags & TF_BACKLOG_HELD))
+		shunt_tcp_backlog_accepted(pcb);
+	return 0;
+}
+
+/* ---- SYN_SENT (RFC 9293 §3.10.7.3) ---- */
+
+static void
+syn_sent_input(struct shunt_tcp_pcb *pcb, struct tcp_seg *seg)
+{
+	struct shunt_stack *s = pcb->stack;
+	int ack_ok = 0;
+
+	if (seg->h.flags & TCP_ACK) {
+		if (seq_leq(seg->ack, pcb->iss) || seq_gt(seg->ack, pcb->snd_nxt)) {
+			if (!(seg->h.flags & TCP_RST))
+				tcp_reply_rst(s, seg);
+			return;
+		}
+		ack_ok = 1;
+	}
+	if (seg->h.flags & TCP_RST) {
+		if (ack_ok) {
+			STAT_INC(s, tcp_rst_rx);
+			tcp_drop(pcb, -ECONNREFUSED);
+		}
+		return;
+	}
+	if (!(seg->h.flags & TCP_SYN))
+		return;
+	pcb->irs = seg->seq;
+	pcb->rcv_nxt = seg->seq + 1;
+	negotiate(pcb, seg);
+	if (!ack_ok) {
+		/* Simultaneous open: answer with a SYN-ACK and wait for its ACK. */
+		pcb->snd_wnd = seg->h.win;
+		pcb->max_snd_wnd = pcb->snd_wnd;
+		pcb->snd_wl1 = seg->seq;
+		tcp_set_state(pcb, SHUNT_TCP_SYN_RECEIVED);
+		tcp_send_syn(pcb);
+		pcb->rcv_adv = pcb->rcv_nxt + (pcb->rcv_buf > 65535 ? 65535 : pcb->rcv_buf);
+		return;
+	}
+	pcb->snd_una = seg->ack;
+	pcb->snd_wnd = seg->h.win;	/* a SYN-ACK's window is not scaled */
+	pcb->max_snd_wnd = pcb->snd_wnd;
+	pcb->snd_wl1 = seg->seq;
+	pcb->snd_wl2 = seg->ack;
+	if (pcb->syn_rtx == 0) {
+		if ((pcb->flags & TF_TS_OK) && seg->o.tsecr != 0)
+			take_rtt(pcb, seg, seg->ack);
+		else
+			tcp_rtt_sample(pcb, (uint32_t)((s->now - pcb->last_send) / 1000));
+	} else {
+		pcb->rto_us = tcp_rto_initial_us(s);
+	}
+	pcb->nrtx = 0;
+	timer_cancel(s, &pcb->t_rexmt);
+	tcp_established(pcb);
+	pcb->flags |= TF_ACK_NOW;
+	if (pcb->connected_fn != NULL && pcb->connected_fn(pcb->arg, pcb, 0) == SHUNT_TCP_ABORTED)
+		return;
+	tcp_output(pcb);
+}
+
+/* ---- TIME_WAIT (RFC 9293 §3.10.7.4 with RFC 1337 and RFC 6191) ---- */
+
+static void
+time_wait_input(struct shunt_tcp_pcb *pcb, struct tcp_seg *seg)
+{
+	struct shunt_stack *s = pcb->stack;
+
+	/* RFC 1337: a RST must not cut TIME_WAIT short (TIME-WAIT assassination). */
+	if (seg->h.flags & TCP_RST)
+		return;
+	if ((seg->h.flags & (TCP_SYN | TCP_ACK)) == TCP_SYN) {
+		/* A new incarnation may take over if it is unmistakably newer (RFC 6191). */
+		int newer = ((pcb->flags & TF_TS_OK) && (seg->o.present & TCPO_TS)) ?
+		    seq_gt(seg->o.tsval, pcb->ts_recent) : seq_gt(seg->seq, pcb->rcv_nxt);
+		struct shunt_tcp_pcb *lpcb = tcp_listen_lookup(s, seg->ip->dst, htons(seg->h.dport));
+
+		if (newer && lpcb != NULL) {
+			STAT_INC(s, tcp_time_wait_reuse);
+			if (pcb->flags & TF_CLOSED) {
+				tcp_pcb_free(pcb);
+			} else {
+				tcp_conn_hash_remove(pcb);
+				timer_cancel(s, &pcb->t_misc);
+				tcp_set_state(pcb, SHUNT_TCP_CLOSED);
+			}
+			listen_input(lpcb, seg);
+			return;
+		}
+		challenge_ack(pcb);
+		return;
+	}
+	if ((seg->h.flags & TCP_FIN) && seg->seq + seg->len + 1 == pcb->rcv_nxt) {
+		/* The peer missed our last ACK: say it again and wait the full 2 MSL anew. */
+		tcp_send_ack(pcb);
+		timer_arm(s, &pcb->t_misc, 2 * TCP_MSL_NS(s));
+		return;
+	}
+	if (seg->len > 0 || (seg->h.flags & TCP_SYN))
+		tcp_send_ack(pcb);
+}
+
+/* ---- ACK processing ---- */
+
+static int
+is_dupack(const struct shunt_tcp_pcb *pcb, const struct tcp_seg *seg, uint32_t wnd)
+{
+	/* RFC 5681 §2 "duplicate acknowledgment" (SACK information also counts, RFC 6675 §2). */
+	return seg->ack == pcb->snd_una && seg->len == 0 && !(seg->h.flags & (TCP_SYN | TCP_FIN)) &&
+	    pcb->snd_nxt != pcb->snd_una && (wnd == pcb->snd_wnd || (seg->o.present & TCPO_SACK));
+}
+
+static void
+enter_recovery(struct shunt_tcp_pcb *pcb)
+{
+	tcp_cc_enter_recovery(pcb, pcb->stack->now);
+	pcb->lost_to = pcb->snd_una + pcb->mss;
+	if (pcb->flags & TF_SACK_OK)
+		pcb->lost_to = seq_max(pcb->lost_to, tcp_sack_lost_boundary(pcb));
+	pcb->flags &= ~TF_RTT_TIMING;
+}
+
+/* Returns SHUNT_TCP_ABORTED if the PCB is gone, 1 if the segment is finished with, 0 to go on. */
+static int
+ack_input(struct shunt_tcp_pcb *pcb, struct tcp_seg *seg)
+{
+	struct shunt_stack *s = pcb->stack;
+	uint32_t wnd = (uint32_t)seg->h.win << pcb->snd_wscale;
+	uint32_t ack = seg->ack;
+
+	if (seq_gt(ack, pcb->snd_nxt)) {
+		/* Acknowledges what was never sent (RFC 5961 §5.2, RFC 9293). */
+		challenge_ack(pcb);
+		return 1;
+	}
+	if (seq_lt(ack, pcb->snd_una - pcb->max_snd_wnd)) {
+		challenge_ack(pcb);
+		return 1;
+	}
+	if ((pcb->flags & TF_SACK_OK) && (seg->o.present & TCPO_SACK)) {
+		STAT_INC(s, tcp_sack_rx);
+		tcp_sack_scoreboard_add(pcb, &seg->o);
+	}
+	if (seq_gt(ack, pcb->snd_una)) {
+		uint32_t acked = ack - pcb->snd_una, data_acked = acked;
+		int fin_acked = (pcb->flags & TF_FIN_SENT) && ack == pcb->snd_nxt;
+
+		if (fin_acked)
+			data_acked--;
+		if (data_acked > pcb->sb_len)
+			data_acked = pcb->sb_len;
+		take_rtt(pcb, seg, ack);
+		sb_drop_acked(pcb, data_acked);
+		pcb->snd_una = ack;
+		pcb->nrtx = 0;
+		pcb->first_rtx_time = 0;
+		pcb->nprobes = 0;
+		pcb->bytes_acked_total += data_acked;
+		tcp_sack_scoreboard_trim(pcb);
+		if (seq_lt(pcb->high_rxt, ack))
+			pcb->high_rxt = ack;
+		switch (pcb->ca_state) {
+		case CA_RECOVERY:
+			if (seq_geq(ack, pcb->recover)) {
+				/* Full acknowledgement: leave recovery (RFC 6582 §3.2 step 3). */
+				uint32_t flight = pcb->snd_nxt - pcb->snd_una + pcb->mss;
+
+				pcb->cwnd = pcb->ssthresh < flight ? pcb->ssthresh : flight;
+				pcb->ca_state = CA_OPEN;
+				pcb->dupacks = 0;
+				pcb->cc->recovered(pcb, s->now);
+			} else {
+				/* Partial acknowledgement: the next hole is lost too (RFC 6582 §3.2 step 4). */
+				uint32_t segs = acked / pcb->mss;
+
+				pcb->dupacks = pcb->dupacks > segs ? (uint16_t)(pcb->dupacks - segs) : 0;
+				pcb->lost_to = seq_max(pcb->lost_to, ack + pcb->mss);
+				if (pcb->flags & TF_SACK_OK)
+					pcb->lost_to = seq_max(pcb->lost_to, tcp_sack_lost_boundary(pcb));
+			}
+			break;
+		case CA_LOSS:
+			pcb->cc->on_ack(pcb, data_acked, s->now);
+			if (seq_geq(ack, pcb->recover)) {
+				pcb->ca_state = CA_OPEN;
+				pcb->cc->recovered(pcb, s->now);
+			}
+			break;
+		default:
+			pcb->cc->on_ack(pcb, data_acked, s->now);
+			pcb->dupacks = 0;
+			pcb->ca_state = pcb->nsacked ? CA_DISORDER : CA_OPEN;
+			break;
+		}
+		/* RFC 6298 §5.3: restart the timer on new data acknowledged. */
+		if (pcb->snd_una == pcb->snd_nxt)
+			timer_cancel(s, &pcb->t_rexmt);
+		else
+			tcp_rexmt_arm(pcb);
+		if (data_acked > 0 && tcp_notify_sent(pcb, data_acked) == SHUNT_TCP_ABORTED)
+			return SHUNT_TCP_ABORTED;
+	} else if (is_dupack(pcb, seg, wnd)) {
+		pcb->dupacks++;
+		if (pcb->ca_state == CA_OPEN)
+			pcb->ca_state = CA_DISORDER;
+		if (pcb->ca_state == CA_DISORDER) {
+			int lost = (pcb->flags & TF_SACK_OK) && seq_gt(tcp_sack_lost_boundary(pcb), pcb->snd_una);
+
+			/* RFC 6582 §3.2 step 1: once per window only (the recover check). */
+			if ((pcb->dupacks >= 3 || lost) && (seq_gt(pcb->snd_una, pcb->recover) ||
+			    pcb->recover == 0 || pcb->snd_una == pcb->recover))
+				enter_recovery(pcb);
+		} else if (pcb->ca_state == CA_RECOVERY && (pcb->flags & TF_SACK_OK)) {
+			pcb->lost_to = seq_max(pcb->lost_to, tcp_sack_lost_boundary(pcb));
+		}
+	}
+	/* Window update (RFC 9293 §3.10.7.4, the SND.WL1/WL2 rule). */
+	if (seq_lt(pcb->snd_wl1, seg->seq) || (pcb->snd_wl1 == seg->seq && seq_leq(pcb->snd_wl2, ack))) {
+		int opened = pcb->snd_wnd == 0 && wnd > 0;
+
+		pcb->snd_wnd = wnd;
+		pcb->snd_wl1 = seg->seq;
+		pcb->snd_wl2 = ack;
+		if (wnd > pcb->max_snd_wnd)
+			pcb->max_snd_wnd = wnd;
+		if (opened) {
+			pcb->nprobes = 0;
+			timer_cancel(s, &pcb->t_rexmt);
+		}
+	}
+	return 0;
+}
+
+/* ---- data and FIN ---- */
+
+static int
+data_input(struct shunt_tcp_pcb *pcb, struct tcp_seg *seg)
+{
+	struct shunt_stack *s = pcb->stack;
+	struct shunt_pbuf *p = seg->p;
+	uint32_t seq = seg->seq, len = seg->len, w;
+	int fin = (seg->h.flags & TCP_FIN) != 0, had_ooo;
+
+	seg->p = NULL;
+	/* Trim what we already have and what lies beyond the window. */
+	if (seq_lt(seq, pcb->rcv_nxt)) {
+		uint32_t dup = pcb->rcv_nxt - seq;
+
+		if (dup >= len) {
+			if (p != NULL)
+				shunt_pbuf_free(p);
+			p = NULL;
+			if (len > 0 || (fin && seq + len + 1 != pcb->rcv_nxt + 1)) {
+				pcb->dup_segs_in++;
+				STAT_INC(s, tcp_dup_rx);
+			}
+			seq = pcb->rcv_nxt;
+			len = 0;
+		} else {
+			p = pbuf_drop_front(p, dup);
+			seq = pcb->rcv_nxt;
+			len -= pcb->rcv_nxt - seg->seq;
+		}
+	}
+	w = rcv_window_promised(pcb);
+	if (len > 0 && seq_gt(seq + len, pcb->rcv_nxt + w)) {
+		uint32_t keep = pcb->rcv_nxt + w - seq;
+
+		if (seq_leq(pcb->rcv_nxt + w, seq))
+			keep = 0;
+		STAT_INC(s, tcp_drop_window);
+		fin = 0;
+		len = keep;
+		if (keep == 0) {
+			shunt_pbuf_free(p);
+			p = NULL;
+		} else {
+			shunt_pbuf_trim(p, keep);
+		}
+	}
+	if (len == 0 && p != NULL) {
+		shunt_pbuf_free(p);
+		p = NULL;
+	}
+	if (seq != pcb->rcv_nxt) {
+		/* Out of order: keep it, and tell the sender at once what we hold (RFC 5681 §4.2). */
+		if (len > 0 || fin) {
+			pcb->ooo_segs_in++;
+			STAT_INC(s, tcp_ooo_rx);
+			if (tcp_reass_insert(pcb, p, seq, len, fin) == 0 && len > 0)
+				tcp_sack_update_out(pcb, seq, seq + len);
+		}
+		pcb->flags |= TF_ACK_NOW;
+		return 0;
+	}
+	had_ooo = pcb->ooo != NULL;
+	if (len > 0) {
+		pcb->rcv_nxt += len;
+		pcb->bytes_received += len;
+		pcb->data_segs_in++;
+		/* Estimate the peer's segment size from what arrives (never above what we offered). */
+		if (len > pcb->rcv_mss)
+			pcb->rcv_mss = (uint16_t)(len < pcb->adv_mss ? len : pcb->adv_mss);
+	}
+	if (had_ooo && !fin) {
+		int qfin;
+		struct shunt_pbuf *more = tcp_reass_pull(pcb, &qfin);
+
+		if (more != NULL) {
+			uint32_t extra = more->tot_len;
+
+			pcb->bytes_received += extra;
+			len += extra;
+			if (p == NULL)
+				p = more;
+			else
+				shunt_pbuf_cat(p, more);
+		}
+		fin = qfin;
+		tcp_sack_trim_out(pcb);
+		pcb->flags |= TF_ACK_NOW;	/* a hole filled: tell the sender now */
+	}
+	if (len > 0) {
+		pcb->rcv_wnd = pcb->rcv_wnd > len ? pcb->rcv_wnd - len : 0;
+		pcb->rcv_unacked += len;
+		if (pcb->quickack > 0) {
+			pcb->quickack--;
+			pcb->flags |= TF_ACK_NOW;
+		} else if (pcb->rcv_unacked >= 2u * pcb->rcv_mss) {
+			pcb->flags |= TF_ACK_NOW;
+		} else if (!(pcb->flags & TF_ACK_NOW)) {
+			pcb->flags |= TF_ACK_DELAYED;
+			tcp_delack_arm(pcb);
+		}
+		if (tcp_deliver(pcb, p) == SHUNT_TCP_ABORTED)
+			return SHUNT_TCP_ABORTED;
+		p = NULL;
+	}
+	if (fin) {
+		pcb->rcv_nxt++;
+		pcb->flags |= TF_ACK_NOW;
+		tcp_sack_trim_out(pcb);
+		tcp_reass_flush(pcb);
+		switch (pcb->state) {
+		case SHUNT_TCP_SYN_RECEIVED:
+		case SHUNT_TCP_ESTABLISHED:
+			tcp_set_state(pcb, SHUNT_TCP_CLOSE_WAIT);
+			break;
+		case SHUNT_TCP_FIN_WAIT_1:
+			if (seq_geq(pcb->snd_una, pcb->snd_nxt) && (pcb->flags & TF_FIN_SENT)) {
+				tcp_send_ack(pcb);
+				tcp_time_wait_enter(pcb);
+				goto fin_notify;
+			}
+			tcp_set_state(pcb, SHUNT_TCP_CLOSING);
+			break;
+		case SHUNT_TCP_FIN_WAIT_2:
+			tcp_send_ack(pcb);
+			tcp_time_wait_enter(pcb);
+			goto fin_notify;
+		default:
+			break;
+		}
+fin_notify:
+		if (!(pcb->flags & TF_CLOSED) && tcp_deliver(pcb, NULL) == SHUNT_TCP_ABORTED)
+			return SHUNT_TCP_ABORTED;
+	}
+	return 0;
+}
+
+/* ---- a segment for a synchronized connection ---- */
+
+static void
+tcp_process(struct shunt_tcp_pcb *pcb, struct tcp_seg *seg)
+{
+	struct shunt_stack *s = pcb->stack;
+	uint8_t fl = seg->h.flags;
+
+	pcb->segs_in++;
+	if (pcb->state == SHUNT_TCP_SYN_SENT) {
+		syn_sent_input(pcb, seg);
+		return;
+	}
+	if (pcb->state == SHUNT_TCP_TIME_WAIT) {
+		time_wait_input(pcb, seg);
+		return;
+	}
+	pcb->last_recv = s->now;
+	/* A retransmitted SYN for a half-open connection: repeat the SYN-ACK. */
+	if (pcb->state == SHUNT_TCP_SYN_RECEIVED && (fl & (TCP_SYN | TCP_ACK | TCP_RST)) == TCP_SYN &&
+	    seg->seq == pcb->irs) {
+		tcp_send_syn(pcb);
+		return;
+	}
+	/* PAWS (RFC 7323 §5.3): an old timestamp marks an old duplicate. */
+	if ((pcb->flags & TF_TS_OK) && (seg->o.present & TCPO_TS) && !(fl & TCP_RST) &&
+	    seq_lt(seg->o.tsval, pcb->ts_recent) && s->now - pcb->ts_recent_age < PAWS_IDLE_NS) {
+		STAT_INC(s, tcp_drop_paws);
+		tcp_send_ack(pcb);
+		return;
+	}
+	if (!seq_acceptable(pcb, seg)) {
+		if (fl & TCP_RST)
+			return;		/* RFC 5961 §3.2: out-of-window RSTs vanish */
+		if (seq_lt(seg->seq, pcb->rcv_nxt)) {
+			pcb->dup_segs_in++;
+			STAT_INC(s, tcp_dup_rx);
+		} else {
+			STAT_INC(s, tcp_drop_window);
+		}
+		if (fl & TCP_SYN)
+			challenge_ack(pcb);
+		else
+			tcp_send_ack(pcb);
+		return;
+	}
+	if (fl & TCP_RST) {
+		/* RFC 5961 §3.2: only an exact hit resets; anything else in the window is challenged. */
+		if (seg->seq != pcb->rcv_nxt) {
+			challenge_ack(pcb);
+			return;
+		}
+		STAT_INC(s, tcp_rst_rx);
+		if (pcb->state == SHUNT_TCP_SYN_RECEIVED && pcb->listener != NULL) {
+			tcp_drop(pcb, 0);	/* passive open: back to listening, nobody to tell */
+			return;
+		}
+		tcp_drop(pcb, pcb->state == SHUNT_TCP_SYN_RECEIVED ? -ECONNREFUSED :
+		    (pcb->state >= SHUNT_TCP_CLOSING ? 0 : -ECONNRESET));
+		return;
+	}
+	if (fl & TCP_SYN) {
+		/* RFC 5961 §4: a SYN on a synchronized connection is answered, never obeyed. */
+		challenge_ack(pcb);
+		return;
+	}
+	if (!(fl & TCP_ACK))
+		return;
+	update_ts_recent(pcb, seg);
+	if (pcb->state == SHUNT_TCP_SYN_RECEIVED) {
+		if (!seq_gt(seg->ack, pcb->snd_una) || seq_gt(seg->ack, pcb->snd_nxt)) {
+			tcp_reply_rst(s, seg);
+			return;
+		}
+		if (pcb->listener != NULL && pcb->listener->accept_pending >= pcb->listener->backlog) {
+			/* No room to accept: ignore the ACK; the peer retransmits, we repeat the SYN-ACK. */
+			STAT_INC(s, tcp_drop_listen_overflow);
+			if (pcb->flags & TF_SYNCOOKIE)
+				tcp_drop(pcb, 0);	/* no SYN-ACK timer runs for it: the cookie stays valid */
+			return;
+		}
+		if (pcb->syn_rtx == 0 && !(pcb->flags & TF_SYNCOOKIE))
+			take_rtt(pcb, seg, seg->ack);
+		pcb->snd_una = seg->ack;
+		pcb->snd_wnd = (uint32_t)seg->h.win << pcb->snd_wscale;
+		pcb->max_snd_wnd = pcb->snd_wnd;
+		pcb->snd_wl1 = seg->seq;
+		pcb->snd_wl2 = seg->ack;
+		pcb->syn_rtx = 0;
+		pcb->nrtx = 0;
+		timer_cancel(s, &pcb->t_rexmt);
+		if (pcb->listener != NULL || (pcb->flags & TF_SYNCOOKIE)) {
+			if (hand_to_listener(pcb) == SHUNT_TCP_ABORTED)
+				return;
+		} else {
+			/* Simultaneous open completes. */
+			tcp_established(pcb);
+			if (pcb->connected_fn != NULL && pcb->connected_fn(pcb->arg, pcb, 0) == SHUNT_TCP_ABORTED)
+				return;
+		}
+	} else {
+		int r = ack_input(pcb, seg);
+
+		if (r == SHUNT_TCP_ABORTED)
+			return;
+		if (r == 1)
+			goto out;
+		switch (pcb->state) {
+		case SHUNT_TCP_FIN_WAIT_1:
+			if ((pcb->flags & TF_FIN_SENT) && pcb->snd_una == pcb->snd_nxt) {
+				tcp_set_state(pcb, SHUNT_TCP_FIN_WAIT_2);
+				tcp_misc_update(pcb);
+			}
+			break;
+		case SHUNT_TCP_CLOSING:
+			if ((pcb->flags & TF_FIN_SENT) && pcb->snd_una == pcb->snd_nxt) {
+				tcp_time_wait_enter(pcb);
+				return;
+			}
+			break;
+		case SHUNT_TCP_LAST_ACK:
+			if ((pcb->flags & TF_FIN_SENT) && pcb->snd_una == pcb->snd_nxt) {
+				tcp_drop(pcb, 0);
+				return;
+			}
+			break;
+		default:
+			break;
+		}
+	}
+	/* Data after the application closed has nowhere to go: reset (as Linux does). */
+	if ((pcb->flags & TF_CLOSED) && seg->len > 0 && seq_gt(seg->seq + seg->len, pcb->rcv_nxt) &&
+	    (pcb->state == SHUNT_TCP_FIN_WAIT_1 || pcb->state == SHUNT_TCP_FIN_WAIT_2)) {
+		tcp_send_rst(pcb);
+		tcp_drop(pcb, 0);
+		return;
+	}
+	if (pcb->refused != NULL) {
+		struct shunt_pbuf *r = pcb->refused;
+
+		pcb->refused = NULL;
+		if (tcp_deliver(pcb, r) == SHUNT_TCP_ABORTED)
+			return;
+	}
+	switch (pcb->state) {
+	case SHUNT_TCP_ESTABLISHED:
+	case SHUNT_TCP_FIN_WAIT_1:
+	case SHUNT_TCP_FIN_WAIT_2:
+		if (seg->len > 0 || (fl & TCP_FIN)) {
+			if (data_input(pcb, seg) == SHUNT_TCP_ABORTED)
+				return;
+			if (pcb->state == SHUNT_TCP_TIME_WAIT)
+				return;
+		}
+		break;
+	default:
+		/* FIN already received: a retransmitted FIN or data gets an ACK. */
+		if (seg->len > 0 || (fl & TCP_FIN))
+			pcb->flags |= TF_ACK_NOW;
+		break;
+	}
+out:
+	tcp_output(pcb);
+}
+
+/* ---- entry from IPv4 ---- */
+
+void
+tcp_input(struct shunt_stack *s, struct shunt_pbuf *p, const struct ip4_rx *ip)
+{
+	struct shunt_tcp_pcb *pcb;
+	struct tcp_seg seg;
+	int hl;
+
+	STAT_INC(s, tcp_rx);
+	if (ip->bcast) {
+		STAT_INC(s, tcp_drop_malformed);
+		goto drop;
+	}
+	if (p->len < TCP_HDR_LEN && shunt_pbuf_pullup(p, TCP_HDR_LEN) != 0) {
+		STAT_INC(s, tcp_drop_malformed);
+		goto drop;
+	}
+	hl = (p->payload[12] >> 4) * 4;
+	if (hl > p->len && hl <= (int)p->tot_len && shunt_pbuf_pullup(p, (uint32_t)hl) != 0) {
+		STAT_INC(s, tcp_drop_malformed);
+		goto drop;
+	}
+	hl = tcp_parse(p->payload, p->tot_len < p->len ? p->tot_len : p->len, &seg.h);
+	if (hl < 0 || seg.h.sport == 0 || seg.h.dport == 0) {
+		STAT_INC(s, tcp_drop_malformed);
+		goto drop;
+	}
+	if (!(p->ol_flags & SHUNT_PBUF_RX_L4_OK) &&
+	    csum_fold(csum_pbuf(csum_pseudo(ip->src, ip->dst, IP4_PROTO_TCP, p->tot_len), p, 0, p->tot_len)) != 0) {
+		STAT_INC(s, tcp_drop_csum);
+		goto drop;
+	}
+	memset(&seg.o, 0, sizeof(seg.o));
+	if (hl > TCP_HDR_LEN)
+		tcp_parse_opts(p->payload, (uint8_t)hl, (seg.h.flags & TCP_SYN) != 0, &seg.o);
+	seg.seq = seg.h.seq;
+	seg.ack = seg.h.ack;
+	seg.ip = ip;
+	shunt_pbuf_header(p, -hl);
+	seg.len = p->tot_len;
+	if (seg.len == 0) {
+		shunt_pbuf_free(p);
+		p = NULL;
+	}
+	seg.p = p;
+	pcb = tcp_conn_lookup(s, ip->dst, htons(seg.h.dport), ip->src, htons(seg.h.sport));
+	if (likely(pcb != NULL)) {
+		tcp_process(pcb, &seg);
+	} else {
+		pcb = tcp_listen_lookup(s, ip->dst, htons(seg.h.dport));
+		if (pcb != NULL) {
+			listen_input(pcb, &seg);
+		} else {
+			/* RFC 9293 §3.10.7.1: no such connection. */
+			STAT_INC(s, tcp_drop_noport);
+			tcp_reply_rst(s, &seg);
+		}
+	}
+	if (seg.p != NULL)
+		shunt_pbuf_free(seg.p);
+	return;
+drop:
+	shunt_pbuf_free(p);
+}
+
+/* ---- ICMP errors about our segments (RFC 5927, RFC 1122 §4.2.3.9) ---- */
+
+void
+tcp_icmp_error(struct shunt_stack *s, uint32_t src, uint32_t dst, const uint8_t *l4, uint32_t len, int err,
+    uint32_t mtu)
+{
+	struct shunt_tcp_pcb *pcb;
+	uint16_t sport, dport;
+	uint32_t seq;
+
+	if (len < 8)
+		return;
+	sport = htons(wire_get16(l4));
+	dport = htons(wire_get16(l4 + 2));
+	seq = wire_get32(l4 + 4);
+	pcb = tcp_conn_lookup(s, src, sport, dst, dport);
+	if (pcb == NULL)
+		return;
+	/* Only an error quoting data in flight is believable (RFC 5927 §4.1). */
+	if (!seq_in(seq, pcb->snd_una, pcb->snd_nxt) && !(pcb->state == SHUNT_TCP_SYN_SENT && seq == pcb->iss))
+		return;
+	if (err == EMSGSIZE) {
+		/* Path MTU discovery (RFC 1191): shrink the segment size and resend. */
+		if (mtu >= 576 && mtu - IP4_HDR_LEN - TCP_HDR_LEN < pcb->mss + ((pcb->flags & TF_TS_OK) ? 12u : 0u)) {
+			pcb->mss = (uint16_t)(mtu - IP4_HDR_LEN - TCP_HDR_LEN - ((pcb->flags & TF_TS_OK) ? 12 : 0));
+			pcb->high_rxt = pcb->snd_una;
+			pcb->lost_to = pcb->snd_nxt;
+			if (pcb->ca_state < CA_RECOVERY)
+				pcb->ca_state = CA_LOSS;
+			tcp_output(pcb);
+		}
+		return;
+	}
+	/* Hard errors end a connection still opening; an established one treats them as soft. */
+	if (pcb->state == SHUNT_TCP_SYN_SENT &&
+	    (err == ECONNREFUSED || err == EHOSTUNREACH || err == ENETUNREACH || err == ENOPROTOOPT))
+		tcp_drop(pcb, -err);
+}
