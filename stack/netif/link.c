@@ -4,12 +4,16 @@
  * delay, jitter, rate).  The kernel here has no netem; this is our impairment
  * tool for unit tests.  It is a netif driver: the stacks see an ordinary NIC.
  *
+ * The two stacks may be driven by different threads (each under its own
+ * lock), so the wire has a lock of its own.
+ *
  * Frames are copied onto the wire as a real NIC would serialise them, so a
  * corrupted frame never alters the sender's retransmission buffers.  Time is
  * the stacks' clock (they share it in tests): a frame is received once its due
  * time has come.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include "priv/stack.h"
@@ -31,6 +35,7 @@ struct link_dir {
 };
 
 struct shunt_link {
+	pthread_mutex_t lock;
 	struct shunt_stack *stack[2];
 	struct shunt_netif *nif[2];
 	struct link_dir dir[2];		/* dir[i]: frames sent by side i */
@@ -112,6 +117,7 @@ link_tx(struct shunt_netif *nif, struct shunt_pbuf **pkts, int n)
 	uint64_t now = shunt_netif_stack(nif)->now;
 	int i;
 
+	pthread_mutex_lock(&l->lock);
 	for (i = 0; i < n; i++) {
 		struct shunt_pbuf *p = pkts[i];
 		uint32_t len = p->tot_len, cap = len + 64;
@@ -166,6 +172,7 @@ link_tx(struct shunt_netif *nif, struct shunt_pbuf **pkts, int n)
 		}
 		link_deliver(l, d, port->side, f, cap);
 	}
+	pthread_mutex_unlock(&l->lock);
 	return n;	/* the wire took them all; losses are the wire's business */
 }
 
@@ -179,6 +186,7 @@ link_rx(struct shunt_netif *nif, struct shunt_pbuf **pkts, int max)
 	uint64_t now = s->now;
 	int n = 0;
 
+	pthread_mutex_lock(&l->lock);
 	while (n < max && d->head != NULL && d->head->due <= now) {
 		struct link_frame *f = d->head;
 		struct shunt_pbuf *p;
@@ -199,6 +207,7 @@ link_rx(struct shunt_netif *nif, struct shunt_pbuf **pkts, int max)
 		d->st.delivered++;
 		pkts[n++] = p;
 	}
+	pthread_mutex_unlock(&l->lock);
 	return n;
 }
 
@@ -224,6 +233,7 @@ shunt_link_create(struct shunt_stack *a, struct shunt_stack *b, const uint8_t ma
 		return NULL;
 	}
 	ports = (struct link_port *)(l + 1);
+	pthread_mutex_init(&l->lock, NULL);
 	l->stack[0] = a;
 	l->stack[1] = b;
 	for (i = 0; i < 2; i++) {
@@ -270,6 +280,7 @@ shunt_link_destroy(struct shunt_link *l)
 	shunt_netif_remove(l->nif[1]);
 	dir_clear(&l->dir[0]);
 	dir_clear(&l->dir[1]);
+	pthread_mutex_destroy(&l->lock);
 	free(l);
 }
 

@@ -1,0 +1,340 @@
+/*
+ * The sys wrapper: one stack made usable from many threads.  Below: the core
+ * (shunt_stack_poll, raw API).  Above: netconn.c and the socket layer.
+ *
+ * Threads enter the core under one mutex and call the raw API directly, as
+ * lwIP's core locking does: a message hop to a stack thread on every call
+ * would cost a cross-core round trip.  The poller thread polls the NICs while
+ * there is traffic and, once idle for poller_spin_us, sleeps in growing steps
+ * up to poller_max_sleep_us or the stack's next timer, so an idle program does
+ * not burn a core.  Waiters sleep on futex words (struct waitq) that the core's
+ * callbacks bump: a timed futex wait returns EINTR when a signal handler runs,
+ * an untimed one is restarted under SA_RESTART — exactly the rules of recv()
+ * with and without SO_RCVTIMEO.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <sched.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <linux/futex.h>
+#include <sys/syscall.h>
+#include "priv/api.h"
+#include "priv/stack.h"
+
+uint64_t
+sys_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+uint64_t
+sys_deadline(uint32_t timeout_ms)
+{
+	return timeout_ms == 0 ? 0 : sys_now() + (uint64_t)timeout_ms * 1000000ull;
+}
+
+static long
+futex(_Atomic uint32_t *addr, int op, uint32_t val, const struct timespec *ts)
+{
+	return syscall(SYS_futex, (uint32_t *)addr, op, val, ts, NULL, 0);
+}
+
+void
+waitq_init(struct waitq *w)
+{
+	atomic_store(&w->seq, 0);
+	atomic_store(&w->sleepers, 0);
+}
+
+void
+waitq_wake(struct waitq *w)
+{
+	atomic_fetch_add_explicit(&w->seq, 1, memory_order_release);
+	if (atomic_load_explicit(&w->sleepers, memory_order_acquire) != 0)
+		futex(&w->seq, FUTEX_WAKE_PRIVATE, INT_MAX, NULL);
+}
+
+static inline void
+cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#endif
+}
+
+int
+sys_wait(struct shunt_sys *sys, struct waitq *w, uint64_t deadline, int always_eintr)
+{
+	uint32_t seq = atomic_load_explicit(&w->seq, memory_order_acquire);
+	uint64_t now, spin_end;
+	int ret = 0;
+
+	__atomic_fetch_add(&sys->st.waits, 1, __ATOMIC_RELAXED);
+	pthread_mutex_unlock(&sys->lock);
+	now = sys_now();
+	if (sys->cfg.mode == SHUNT_POLL_INLINE) {
+		/* Poll the NIC ourselves until our condition changes: lowest latency, one busy core. */
+		for (;;) {
+			if (atomic_load_explicit(&w->seq, memory_order_acquire) != seq)
+				goto woken;
+			if (pthread_mutex_trylock(&sys->lock) == 0) {
+				shunt_stack_poll(sys->stack);
+				pthread_mutex_unlock(&sys->lock);
+			}
+			if (atomic_load_explicit(&w->seq, memory_order_acquire) != seq)
+				goto woken;
+			if (deadline != 0 && sys_now() >= deadline) {
+				ret = -ETIMEDOUT;
+				goto out;
+			}
+		}
+	}
+	spin_end = now + (uint64_t)sys->cfg.spin_us * 1000ull;
+	while (sys->cfg.spin_us != 0 && now < spin_end) {
+		int i;
+
+		for (i = 0; i < 64; i++) {
+			if (atomic_load_explicit(&w->seq, memory_order_acquire) != seq) {
+				__atomic_fetch_add(&sys->st.spin_hits, 1, __ATOMIC_RELAXED);
+				goto woken;
+			}
+			cpu_relax();
+		}
+		now = sys_now();
+	}
+	atomic_fetch_add(&w->sleepers, 1);
+	for (;;) {
+		struct timespec ts, *tsp = NULL;
+		long r;
+
+		if (atomic_load_explicit(&w->seq, memory_order_acquire) != seq)
+			break;
+		if (deadline != 0 || always_eintr) {
+			/* A timed wait: signals end it with EINTR whatever SA_RESTART says. */
+			uint64_t left;
+
+			now = sys_now();
+			if (deadline != 0 && now >= deadline) {
+				ret = -ETIMEDOUT;
+				break;
+			}
+			left = deadline != 0 ? deadline - now : 3600ull * 1000000000ull;
+			ts.tv_sec = (time_t)(left / 1000000000ull);
+			ts.tv_nsec = (long)(left % 1000000000ull);
+			tsp = &ts;
+		}
+		r = futex(&w->seq, FUTEX_WAIT_PRIVATE, seq, tsp);
+		if (r == -1 && errno == EINTR) {
+			ret = -EINTR;
+			break;
+		}
+		if (r == -1 && errno == ETIMEDOUT && deadline != 0 && sys_now() >= deadline) {
+			ret = -ETIMEDOUT;
+			break;
+		}
+	}
+	atomic_fetch_sub(&w->sleepers, 1);
+	goto out;
+woken:
+	ret = 0;
+out:
+	pthread_mutex_lock(&sys->lock);
+	if (ret == 0)
+		__atomic_fetch_add(&sys->st.wakeups, 1, __ATOMIC_RELAXED);
+	return ret;
+}
+
+void
+shunt_sys_config_init(struct shunt_sys_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->mode = SHUNT_POLL_THREAD;
+	cfg->spin_us = 20;
+	cfg->poller_spin_us = 200;
+	cfg->poller_max_sleep_us = 1000;
+	cfg->poller_cpu = -1;
+}
+
+static void *
+poller_main(void *arg)
+{
+	struct shunt_sys *sys = arg;
+	uint64_t last_busy = sys_now(), sleep_us = 1;
+
+	if (sys->cfg.poller_cpu >= 0) {
+		cpu_set_t set;
+
+		CPU_ZERO(&set);
+		CPU_SET(sys->cfg.poller_cpu, &set);
+		pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
+	}
+	while (!atomic_load(&sys->stop)) {
+		uint64_t next, now;
+		int n;
+
+		pthread_mutex_lock(&sys->lock);
+		n = shunt_stack_poll(sys->stack);
+		__atomic_fetch_add(&sys->st.poll_rounds, 1, __ATOMIC_RELAXED);
+		if (n > 0)
+			__atomic_fetch_add(&sys->st.poll_busy, 1, __ATOMIC_RELAXED);
+		next = shunt_stack_next_deadline(sys->stack);
+		pthread_mutex_unlock(&sys->lock);
+		now = sys_now();
+		if (n > 0) {
+			last_busy = now;
+			sleep_us = 1;
+			continue;
+		}
+		if (sys->cfg.mode == SHUNT_POLL_THREAD && now - last_busy < (uint64_t)sys->cfg.poller_spin_us * 1000ull) {
+			cpu_relax();
+			continue;
+		}
+		/* Idle: sleep, longer each time, never past the next timer. */
+		{
+			uint64_t us = sleep_us, cap = sys->cfg.poller_max_sleep_us ? sys->cfg.poller_max_sleep_us : 1000;
+			struct timespec ts;
+			uint32_t seq = atomic_load(&sys->poller_wq.seq);
+
+			if (us > cap)
+				us = cap;
+			if (next != UINT64_MAX) {
+				uint64_t snow = shunt_stack_now(sys->stack);
+				uint64_t till = next > snow ? (next - snow) / 1000 : 0;
+
+				if (till < us)
+					us = till;
+			}
+			if (sleep_us < cap)
+				sleep_us *= 2;
+			if (us == 0)
+				continue;
+			__atomic_fetch_add(&sys->st.poller_sleeps, 1, __ATOMIC_RELAXED);
+			ts.tv_sec = (time_t)(us / 1000000);
+			ts.tv_nsec = (long)(us % 1000000) * 1000;
+			atomic_fetch_add(&sys->poller_wq.sleepers, 1);
+			futex(&sys->poller_wq.seq, FUTEX_WAIT_PRIVATE, seq, &ts);
+			atomic_fetch_sub(&sys->poller_wq.sleepers, 1);
+		}
+	}
+	return NULL;
+}
+
+struct shunt_sys *
+shunt_sys_create(struct shunt_stack *s, const struct shunt_sys_config *cfg, int *err)
+{
+	struct shunt_sys *sys = calloc(1, sizeof(*sys));
+	pthread_mutexattr_t ma;
+	int e;
+
+	if (sys == NULL) {
+		if (err != NULL)
+			*err = -ENOMEM;
+		return NULL;
+	}
+	if (cfg != NULL)
+		sys->cfg = *cfg;
+	else
+		shunt_sys_config_init(&sys->cfg);
+	sys->stack = s;
+	sys->udp_rcvbuf_default = 212992;	/* Linux rmem_default */
+	pthread_mutexattr_init(&ma);
+	pthread_mutexattr_settype(&ma, PTHREAD_MUTEX_ADAPTIVE_NP);
+	pthread_mutex_init(&sys->lock, &ma);
+	pthread_mutexattr_destroy(&ma);
+	waitq_init(&sys->poller_wq);
+	if (!sys->cfg.no_poller) {
+		e = pthread_create(&sys->poller, NULL, poller_main, sys);
+		if (e != 0) {
+			pthread_mutex_destroy(&sys->lock);
+			free(sys);
+			if (err != NULL)
+				*err = -e;
+			return NULL;
+		}
+		sys->poller_running = 1;
+	}
+	return sys;
+}
+
+void
+shunt_sys_destroy(struct shunt_sys *sys)
+{
+	int i;
+
+	if (sys == NULL)
+		return;
+	atomic_store(&sys->stop, 1);
+	waitq_wake(&sys->poller_wq);
+	if (sys->poller_running)
+		pthread_join(sys->poller, NULL);
+	/* Close what the application left open: sockets first (they own netconns), then bare netconns. */
+	for (i = 0; i < FDTAB_CHUNKS; i++) {
+		struct shunt_sock **chunk = atomic_load(&sys->fdtab[i]);
+		int j;
+
+		if (chunk == NULL)
+			continue;
+		for (j = 0; j < FDTAB_CHUNK; j++)
+			if (chunk[j] != NULL)
+				shunt_close(sys, i * FDTAB_CHUNK + j);
+		free(chunk);
+	}
+	pthread_mutex_lock(&sys->lock);
+	while (sys->all != NULL) {
+		struct shunt_netconn *nc = sys->all;
+
+		nc->refs = 1;
+		nc_close_locked(nc);
+	}
+	pthread_mutex_unlock(&sys->lock);
+	pthread_mutex_destroy(&sys->lock);
+	free(sys);
+}
+
+struct shunt_stack *
+shunt_sys_stack(struct shunt_sys *sys)
+{
+	return sys->stack;
+}
+
+void
+shunt_sys_lock(struct shunt_sys *sys)
+{
+	pthread_mutex_lock(&sys->lock);
+	stack_refresh_now(sys->stack);
+}
+
+void
+shunt_sys_unlock(struct shunt_sys *sys)
+{
+	netif_flush_all(sys->stack);
+	pthread_mutex_unlock(&sys->lock);
+}
+
+int
+shunt_sys_poll(struct shunt_sys *sys)
+{
+	int n;
+
+	pthread_mutex_lock(&sys->lock);
+	n = shunt_stack_poll(sys->stack);
+	pthread_mutex_unlock(&sys->lock);
+	return n;
+}
+
+void
+shunt_sys_get_stats(struct shunt_sys *sys, struct shunt_sys_stats *st)
+{
+	st->poll_rounds = __atomic_load_n(&sys->st.poll_rounds, __ATOMIC_RELAXED);
+	st->poll_busy = __atomic_load_n(&sys->st.poll_busy, __ATOMIC_RELAXED);
+	st->poller_sleeps = __atomic_load_n(&sys->st.poller_sleeps, __ATOMIC_RELAXED);
+	st->waits = __atomic_load_n(&sys->st.waits, __ATOMIC_RELAXED);
+	st->wakeups = __atomic_load_n(&sys->st.wakeups, __ATOMIC_RELAXED);
+	st->spin_hits = __atomic_load_n(&sys->st.spin_hits, __ATOMIC_RELAXED);
+}
