@@ -45,12 +45,15 @@ UNIT_SAN_OBJ := $(UNIT_SRC:%.c=$(BUILD)/san/%.o)
 LIB_CORE     := $(BUILD)/libshunt-core.a
 LIB_CORE_SAN := $(BUILD)/libshunt-core-san.a
 LIB_SO       := $(BUILD)/libshunt.so
+LIB_PRELOAD  := $(BUILD)/libshunt-preload.so
+PRELOAD_SRC  := $(filter-out preload/launcher.c,$(sort $(wildcard preload/*.c)))
+PRELOAD_OBJ  := $(PRELOAD_SRC:%.c=$(BUILD)/obj/%.o)
 
 .PHONY: all libs examples tests check demo bench bench-quick fuzz install clean deps tools
 
 all: libs examples tests tools
 
-libs: $(LIB_CORE) $(LIB_SO)
+libs: $(LIB_CORE) $(LIB_SO) $(LIB_PRELOAD) $(BUILD)/shunt
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -84,6 +87,19 @@ $(LIB_CORE_SAN): $(CORE_SAN_OBJ) $(BUILD)/srcs-CORE_SRC.txt
 $(LIB_SO): $(CORE_OBJ) $(DPDK_OBJ) $(BUILD)/srcs-CORE_SRC.txt $(BUILD)/srcs-DPDK_SRC.txt
 	$(CC) -shared -o $@ $(CORE_OBJ) $(DPDK_OBJ) -Wl,-soname,libshunt.so -Wl,--no-undefined $(DPDK_LIBS) -lpthread
 
+# The preload shim exports exactly the names in preload/calls.h (the export map is made from it).
+$(BUILD)/preload.map: preload/calls.h
+	@mkdir -p $(dir $@)
+	( echo '{ global:'; sed -n 's/^[[:space:]]*X(\([a-z_0-9]*\),.*/  \1;/p' $<; echo 'local: *; };' ) > $@
+
+$(LIB_PRELOAD): $(PRELOAD_OBJ) $(LIB_SO) $(BUILD)/preload.map $(BUILD)/srcs-PRELOAD_SRC.txt
+	$(CC) -shared -o $@ $(PRELOAD_OBJ) -Wl,--version-script=$(BUILD)/preload.map -Wl,--no-undefined \
+	    -L$(BUILD) -lshunt -Wl,-rpath,'$$ORIGIN' -ldl -lpthread
+
+$(BUILD)/shunt: preload/launcher.c
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE_CFLAGS) $(CFLAGS) $< -o $@
+
 examples: $(EXAMPLES:%=$(BUILD)/examples/%)
 
 $(BUILD)/examples/%: examples/%.c $(LIB_SO)
@@ -96,7 +112,35 @@ $(BUILD)/tools/%: tests/tools/%.c $(LIB_SO)
 	@mkdir -p $(dir $@)
 	$(CC) $(BASE_CFLAGS) $(CFLAGS) $< -o $@ -L$(BUILD) -lshunt -Wl,-rpath,'$$ORIGIN/..' -lpthread
 
-tests: $(BUILD)/tests/unit $(BUILD)/tests/unit-san
+tests: $(BUILD)/tests/unit $(BUILD)/tests/unit-san $(if $(SOCKAPI_SRC),$(BUILD)/tests/sockapi $(BUILD)/tests/sockapi-plain) \
+	$(if $(MT_SRC),$(BUILD)/tests/mt $(BUILD)/tests/mt-tsan)
+
+# Shared test fixtures (runner, stacks over the link, packet builders).
+TEST_HELPERS := tests/unit/main.c tests/unit/testnet.c tests/unit/sysnet.c tests/unit/tcpapp.c tests/unit/pkt.c
+
+# Socket-semantics suite: the same tests against kernel sockets and shunt's socket API.
+# sockapi-plain is the kernel half alone, a plain program (no shunt) for runs under the preload shim.
+SOCKAPI_SRC := $(sort $(wildcard tests/sockapi/*.c))
+SOCKAPI_PLAIN_SRC := $(filter-out tests/sockapi/ops_shunt.c,$(SOCKAPI_SRC))
+$(BUILD)/tests/sockapi: $(SOCKAPI_SRC:%.c=$(BUILD)/obj/%.o) $(TEST_HELPERS:%.c=$(BUILD)/obj/%.o) $(LIB_CORE) \
+    $(BUILD)/srcs-SOCKAPI_SRC.txt
+	$(CC) $(CFLAGS) $(SOCKAPI_SRC:%.c=$(BUILD)/obj/%.o) $(TEST_HELPERS:%.c=$(BUILD)/obj/%.o) -o $@ $(LIB_CORE) -lpthread
+$(BUILD)/tests/sockapi-plain: $(SOCKAPI_PLAIN_SRC) tests/unit/main.c $(BUILD)/srcs-SOCKAPI_SRC.txt
+	@mkdir -p $(dir $@)
+	$(CC) -std=gnu11 $(WARN) -Itests/unit -Iinclude -D_GNU_SOURCE -DSOCKAPI_PLAIN $(CFLAGS) \
+	    $(SOCKAPI_PLAIN_SRC) tests/unit/main.c -o $@ -lpthread
+
+# Multi-threaded tests, plain and under ThreadSanitizer (the core rebuilt with -fsanitize=thread).
+MT_SRC := $(sort $(wildcard tests/mt/*.c))
+$(BUILD)/tsan/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE_CFLAGS) -O1 -g $(TSAN_FLAGS) -MMD -MP -c $< -o $@
+$(BUILD)/tests/mt: $(MT_SRC:%.c=$(BUILD)/obj/%.o) $(TEST_HELPERS:%.c=$(BUILD)/obj/%.o) $(LIB_CORE) $(BUILD)/srcs-MT_SRC.txt
+	$(CC) $(CFLAGS) $(MT_SRC:%.c=$(BUILD)/obj/%.o) $(TEST_HELPERS:%.c=$(BUILD)/obj/%.o) -o $@ $(LIB_CORE) -lpthread
+$(BUILD)/tests/mt-tsan: $(MT_SRC:%.c=$(BUILD)/tsan/%.o) $(TEST_HELPERS:%.c=$(BUILD)/tsan/%.o) \
+    $(CORE_SRC:%.c=$(BUILD)/tsan/%.o) $(BUILD)/srcs-MT_SRC.txt
+	$(CC) $(TSAN_FLAGS) $(MT_SRC:%.c=$(BUILD)/tsan/%.o) $(TEST_HELPERS:%.c=$(BUILD)/tsan/%.o) \
+	    $(CORE_SRC:%.c=$(BUILD)/tsan/%.o) -o $@ -lpthread
 
 $(BUILD)/tests/unit: $(UNIT_OBJ) $(LIB_CORE) $(BUILD)/srcs-UNIT_SRC.txt
 	@mkdir -p $(dir $@)
@@ -140,8 +184,10 @@ bench-quick bench: deps
 	 else echo "bench/ not built yet"; fi
 
 install: libs
-	install -d $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include/shunt $(DESTDIR)$(PREFIX)/lib/pkgconfig
-	install -m 0755 $(LIB_SO) $(DESTDIR)$(PREFIX)/lib/
+	install -d $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include/shunt $(DESTDIR)$(PREFIX)/lib/pkgconfig \
+	    $(DESTDIR)$(PREFIX)/bin
+	install -m 0755 $(LIB_SO) $(LIB_PRELOAD) $(DESTDIR)$(PREFIX)/lib/
+	install -m 0755 $(BUILD)/shunt $(DESTDIR)$(PREFIX)/bin/
 	install -m 0644 $(LIB_CORE) $(DESTDIR)$(PREFIX)/lib/
 	install -m 0644 include/shunt/*.h $(DESTDIR)$(PREFIX)/include/shunt/
 	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' scripts/shunt.pc.in \

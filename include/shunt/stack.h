@@ -62,7 +62,7 @@ struct shunt_stack_config {
 	uint32_t tcp_syn_backlog;	/* half-open bound before SYN cookies */
 	uint32_t tcp_sndbuf;		/* default send buffer bytes */
 	uint32_t tcp_rcvbuf;		/* default receive buffer bytes */
-	uint32_t tcp_ooo_max_bytes;	/* out-of-order data bound per stack */
+	uint32_t tcp_ooo_max_bytes;	/* out-of-order data bound per stack (buffer memory it pins) */
 	const char *tcp_cc;		/* "newreno" or "cubic" */
 	uint32_t tcp_max_pcbs;		/* bound on TCP control blocks */
 	uint32_t tcp_rto_initial_ms;	/* RFC 6298: 1 s */
@@ -91,6 +91,13 @@ SHUNT_API void shunt_stack_destroy(struct shunt_stack *s);
  * timers, flush transmit batches.  Returns the number of frames received.
  */
 SHUNT_API int shunt_stack_poll(struct shunt_stack *s);
+
+/*
+ * A function the stack calls when it has work for the next poll round that
+ * did not come from a NIC (a datagram to one of its own addresses): the
+ * poller's owner uses it to cut a sleep short.
+ */
+SHUNT_API void shunt_stack_set_kick(struct shunt_stack *s, void (*fn)(void *arg), void *arg);
 
 /* Absolute time (clock ns) at which the stack next needs a poll; UINT64_MAX if never. */
 SHUNT_API uint64_t shunt_stack_next_deadline(struct shunt_stack *s);

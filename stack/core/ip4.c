@@ -121,6 +121,7 @@ ip4_route_lookup(struct shunt_stack *s, uint32_t dst, struct ip4_route *rt)
 	struct shunt_netif *nif;
 	int i;
 
+	rt->local = 0;
 	if (dst == IP4_BCAST) {
 		/* Limited broadcast leaves through the first interface that is up. */
 		for (i = 0; i < s->nnetifs; i++) {
@@ -132,6 +133,17 @@ ip4_route_lookup(struct shunt_stack *s, uint32_t dst, struct ip4_route *rt)
 			}
 		}
 		return -ENETUNREACH;
+	}
+	rt->local = 0;
+	for (i = 0; i < s->nnetifs; i++) {
+		nif = s->netifs[i];
+		if (nif->up && nif->ip == dst) {
+			rt->nif = nif;
+			rt->nexthop = dst;
+			rt->src = dst;
+			rt->local = 1;
+			return 0;
+		}
 	}
 	nif = netif_for_subnet(s, dst);
 	if (nif != NULL) {
@@ -180,7 +192,49 @@ ip4_send_one(struct shunt_stack *s, struct shunt_pbuf *p, const struct ip4_hdr *
 		p->ol_flags |= SHUNT_PBUF_TX_IP4_CSUM;
 	p->l3_len = IP4_HDR_LEN;
 	STAT_INC(s, ip_tx);
+	if (unlikely(rt->local)) {
+		/* To ourselves: queue it for the next poll round, never re-entering input from here. */
+		p->qnext = NULL;
+		if (s->loop_tail != NULL)
+			s->loop_tail->qnext = p;
+		else
+			s->loop_head = p;
+		s->loop_tail = p;
+		if (s->kick != NULL && s->loop_head == p)
+			s->kick(s->kick_arg);
+		return;
+	}
 	arp_output(rt->nif, p, rt->nexthop);
+}
+
+int
+ip4_loopback_run(struct shunt_stack *s, int max)
+{
+	int n = 0;
+
+	while (s->loop_head != NULL && n < max) {
+		struct shunt_pbuf *p = s->loop_head;
+		struct shunt_netif *nif = NULL;
+		int i;
+
+		s->loop_head = p->qnext;
+		if (s->loop_head == NULL)
+			s->loop_tail = NULL;
+		p->qnext = NULL;
+		/* Our own bytes: nothing to verify, as on Linux's loopback. */
+		p->ol_flags = SHUNT_PBUF_RX_IP4_OK | SHUNT_PBUF_RX_L4_OK;
+		p->tso_mss = 0;
+		for (i = 0; i < s->nnetifs && nif == NULL; i++)
+			if (s->netifs[i]->ip == wire_get_addr(p->payload + 16))
+				nif = s->netifs[i];
+		if (nif == NULL || shunt_pbuf_pullup(p, IP4_HDR_LEN) != 0) {
+			shunt_pbuf_free(p);
+			continue;
+		}
+		ip4_input(nif, p);
+		n++;
+	}
+	return n;
 }
 
 static int
@@ -233,7 +287,7 @@ ip4_output(struct shunt_stack *s, struct shunt_pbuf *p, const struct ip4_tx *tx,
 	h.csum = 0;
 	h.src = tx->src;
 	h.dst = tx->dst;
-	if (total > rt->nif->info.mtu && !(p->ol_flags & SHUNT_PBUF_TX_TSO)) {
+	if (total > rt->nif->info.mtu && !(p->ol_flags & SHUNT_PBUF_TX_TSO) && !rt->local) {
 		if (tx->df) {
 			STAT_INC(s, ip_drop_df);
 			shunt_pbuf_free(p);

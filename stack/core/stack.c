@@ -213,6 +213,15 @@ shunt_stack_destroy_checked(struct shunt_stack *s, struct shunt_pool_usage *left
 			shunt_netif_remove(s->netifs[s->nnetifs - 1]);
 		ip4_reass_fini(s);
 		arp_fini(s);
+		/* Last: closing connections above may have sent to ourselves. */
+		while (s->loop_head != NULL) {
+			struct shunt_pbuf *p = s->loop_head;
+
+			s->loop_head = p->qnext;
+			p->qnext = NULL;
+			shunt_pbuf_free(p);
+		}
+		s->loop_tail = NULL;
 		shunt_stack_pool_usage(s, &u);
 		pbuf_pool_fini(&s->pool);
 		free(s);
@@ -236,6 +245,8 @@ shunt_stack_poll(struct shunt_stack *s)
 
 	stack_refresh_now(s);
 	s->in_poll = 1;
+	if (unlikely(s->loop_head != NULL))
+		total += ip4_loopback_run(s, NETIF_RX_BURST);
 	for (i = 0; i < s->nnetifs; i++) {
 		struct shunt_netif *nif = s->netifs[i];
 
@@ -258,7 +269,16 @@ shunt_stack_poll(struct shunt_stack *s)
 uint64_t
 shunt_stack_next_deadline(struct shunt_stack *s)
 {
+	if (s->loop_head != NULL)
+		return s->now;
 	return timer_next_deadline(s);
+}
+
+void
+shunt_stack_set_kick(struct shunt_stack *s, void (*fn)(void *arg), void *arg)
+{
+	s->kick = fn;
+	s->kick_arg = arg;
 }
 
 uint64_t

@@ -25,6 +25,7 @@ struct ip4_route {
 	struct shunt_netif *nif;
 	uint32_t nexthop;
 	uint32_t src;
+	int local;			/* to one of our own addresses: looped back, never on the wire */
 };
 
 struct ip4_tx {
@@ -36,6 +37,8 @@ struct ip4_tx {
 #define IP4_BCAST	0xffffffffu
 
 void ip4_input(struct shunt_netif *nif, struct shunt_pbuf *p);
+/* Delivers datagrams sent to our own addresses; returns how many. */
+int ip4_loopback_run(struct shunt_stack *s, int max);
 /* -ENETUNREACH if no netif can reach dst. */
 int ip4_route_lookup(struct shunt_stack *s, uint32_t dst, struct ip4_route *rt);
 /*

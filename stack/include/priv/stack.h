@@ -36,6 +36,10 @@ struct shunt_stack {
 	struct icmp_state icmp;
 	struct udp_table udp;
 	struct tcp_stack *tcp;
+	struct shunt_pbuf *loop_head;	/* datagrams to our own addresses, for the next poll round */
+	struct shunt_pbuf *loop_tail;
+	void (*kick)(void *arg);	/* asks whoever polls to poll soon */
+	void *kick_arg;
 	uint64_t rng;			/* xorshift state, seeded from cfg.seed */
 	uint8_t secret[16];		/* keys ISNs and SYN cookies */
 	struct shunt_stats stats;

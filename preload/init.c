@@ -1,0 +1,153 @@
+/*
+ * Bringing the stack up, lazily: on the first socket call that needs it, not
+ * at load, so that a program that daemonizes (forks) before it opens sockets
+ * starts DPDK in the process that will use it, and a program that never
+ * touches the network never starts DPDK at all.  Failure at any step is one
+ * log line and the kernel for everything, never an abort.
+ */
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <shunt/dpdk.h>
+#include <shunt/netif.h>
+#include "shim.h"
+
+__thread int shim_busy;
+char **shim_saved_env;
+
+static void print_stats(void);
+
+__attribute__((constructor(102))) static void
+shim_init(void)
+{
+	shim_resolve_all();
+	shim_read_config();
+	shim.pid = getpid();
+}
+
+static int
+bring_up(void)
+{
+	struct shim_config *c = &shim.cfg;
+	struct shunt_stack_config scfg;
+	struct shunt_dpdk_port_config pcfg;
+	struct shunt_sys_config ycfg;
+	char args[1200], errbuf[256] = "";
+	cpu_set_t saved;
+	int err = 0, have_affinity;
+
+	/* Every DPDK process needs its own file prefix; telemetry would open a socket of its own. */
+	snprintf(args, sizeof(args), "%s%s%s", c->dpdk,
+	    strstr(c->dpdk, "--file-prefix") ? "" : " --file-prefix=shunt",
+	    strstr(c->dpdk, "telemetry") ? "" : " --no-telemetry");
+	if (strstr(c->dpdk, "--file-prefix") == NULL) {
+		size_t n = strlen(args);
+
+		snprintf(args + n, sizeof(args) - n, "%d", (int)getpid());
+	}
+	/* The EAL pins its calling thread to the main lcore: the application's thread must not stay pinned. */
+	have_affinity = sched_getaffinity(0, sizeof(saved), &saved) == 0;
+	err = shunt_dpdk_eal_init(args, errbuf, sizeof(errbuf));
+	if (have_affinity)
+		sched_setaffinity(0, sizeof(saved), &saved);
+	if (err != 0 && err != -EALREADY) {
+		shim_log(LOG_ERR, "SHUNT_DPDK: EAL init failed: %s; running on the kernel", errbuf);
+		return -1;
+	}
+	shunt_stack_config_init(&scfg);
+	if (c->sndbuf)
+		scfg.tcp_sndbuf = (uint32_t)c->sndbuf;
+	if (c->rcvbuf)
+		scfg.tcp_rcvbuf = (uint32_t)c->rcvbuf;
+	if (c->cc[0])
+		scfg.tcp_cc = c->cc;
+	shim.stack = shunt_stack_create(&scfg, &err);
+	if (shim.stack == NULL) {
+		shim_log(LOG_ERR, "stack: cannot create (%s); running on the kernel", strerror(-err));
+		return -1;
+	}
+	shunt_dpdk_port_config_init(&pcfg);
+	if (c->port[0])
+		pcfg.port_name = c->port;
+	shim.nif = shunt_dpdk_netif_create(shim.stack, &pcfg, &err, errbuf, sizeof(errbuf));
+	if (shim.nif == NULL) {
+		shim_log(LOG_ERR, "SHUNT_DPDK: port: %s; running on the kernel", errbuf);
+		shunt_stack_destroy(shim.stack);
+		shim.stack = NULL;
+		return -1;
+	}
+	if (c->pcap[0] && shunt_pcap_attach(shim.nif, c->pcap) != 0)
+		shim_log(LOG_WARN, "SHUNT_PCAP: cannot write '%s'", c->pcap);
+	err = shunt_netif_set_ip4(shim.nif, c->ip, c->mask, c->gw);
+	if (err == 0)
+		err = shunt_netif_up(shim.nif);
+	if (err != 0) {
+		shim_log(LOG_ERR, "SHUNT_IP/SHUNT_GW: rejected by the stack (%s); running on the kernel", strerror(-err));
+		shunt_stack_destroy(shim.stack);
+		shim.stack = NULL;
+		return -1;
+	}
+	shunt_sys_config_init(&ycfg);
+	ycfg.mode = c->poll_inline ? SHUNT_POLL_INLINE : SHUNT_POLL_THREAD;
+	if (c->spin_us >= 0)
+		ycfg.spin_us = (uint32_t)c->spin_us;
+	shim.sys = shunt_sys_create(shim.stack, &ycfg, &err);
+	if (shim.sys == NULL) {
+		shim_log(LOG_ERR, "poller: cannot start (%s); running on the kernel", strerror(-err));
+		shunt_stack_destroy(shim.stack);
+		shim.stack = NULL;
+		return -1;
+	}
+	if (c->stats_at_exit)
+		atexit(print_stats);
+	{
+		char a[16];
+
+		shim_log(LOG_INFO, "up: %s on %s, poll %s", shunt_ip4_str(c->ip, a),
+		    shunt_netif_get_info(shim.nif)->name, c->poll_inline ? "inline" : "thread");
+	}
+	return 0;
+}
+
+int
+shim_ready(void)
+{
+	int st = __atomic_load_n(&shim.init_state, __ATOMIC_ACQUIRE);
+
+	if (likely(st == 1))
+		return !shim.in_child;
+	if (st < 0 || shim_busy)
+		return 0;
+	pthread_mutex_lock(&shim.lock);
+	if (shim.init_state == 0) {
+		shim_busy = 1;
+		st = bring_up() == 0 ? 1 : -1;
+		shim_busy = 0;
+		__atomic_store_n(&shim.init_state, st, __ATOMIC_RELEASE);
+	}
+	pthread_mutex_unlock(&shim.lock);
+	return shim.init_state == 1 && !shim.in_child;
+}
+
+static void
+stat_line(const char *name, uint64_t v, void *arg)
+{
+	(void)arg;
+	fprintf(stderr, "  %-28s %llu\n", name, (unsigned long long)v);
+}
+
+static void
+print_stats(void)
+{
+	struct shunt_stats st;
+
+	if (shim.stack == NULL || shim.in_child)
+		return;
+	shunt_sys_lock(shim.sys);
+	shunt_stack_stats(shim.stack, &st);
+	shunt_sys_unlock(shim.sys);
+	fprintf(stderr, "shunt[%d]: counters:\n", (int)getpid());
+	shunt_stats_foreach(&st, 1, stat_line, NULL);
+}
