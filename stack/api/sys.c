@@ -225,6 +225,15 @@ poller_main(void *arg)
 	return NULL;
 }
 
+/* The stack has work that no NIC will announce (a datagram to itself): wake the poller. */
+static void
+kick_poller(void *arg)
+{
+	struct shunt_sys *sys = arg;
+
+	waitq_wake(&sys->poller_wq);
+}
+
 struct shunt_sys *
 shunt_sys_create(struct shunt_stack *s, const struct shunt_sys_config *cfg, int *err)
 {
@@ -248,6 +257,7 @@ shunt_sys_create(struct shunt_stack *s, const struct shunt_sys_config *cfg, int 
 	pthread_mutex_init(&sys->lock, &ma);
 	pthread_mutexattr_destroy(&ma);
 	waitq_init(&sys->poller_wq);
+	shunt_stack_set_kick(s, kick_poller, sys);
 	if (!sys->cfg.no_poller) {
 		e = pthread_create(&sys->poller, NULL, poller_main, sys);
 		if (e != 0) {
