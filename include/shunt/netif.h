@@ -121,6 +121,15 @@ typedef int (*shunt_link_hook_fn)(void *arg, int side, uint8_t *frame, uint32_t 
 SHUNT_API void shunt_link_set_hook(struct shunt_link *l, shunt_link_hook_fn fn, void *arg);
 
 /*
+ * Fault injection on any netif (a DPDK port too): dir 0 judges the frames it
+ * receives, dir 1 the frames it sends.  f == NULL turns a direction off.
+ * Corrupting sent frames switches the netif's checksum offloads off, so the
+ * damage happens after the checksums are computed, as on a wire.
+ */
+SHUNT_API int shunt_netif_faults(struct shunt_netif *nif, int dir, const struct shunt_link_faults *f);
+SHUNT_API void shunt_netif_fault_stats(struct shunt_netif *nif, int dir, struct shunt_link_stats *st);
+
+/*
  * Scripted netif, for tests and fuzzers: frames injected by the caller are
  * received by the stack at its next poll; frames the stack sends are kept
  * until the caller takes them.  Packetdrill-style tests are written on it.
@@ -131,6 +140,9 @@ SHUNT_API struct shunt_netif *shunt_script_netif_create(struct shunt_stack *s, c
 SHUNT_API int shunt_script_inject(struct shunt_netif *nif, const void *frame, uint32_t len);
 /* Copies out the oldest sent frame; returns its length, or -1 when none is queued. */
 SHUNT_API int shunt_script_take(struct shunt_netif *nif, void *buf, uint32_t cap);
+/* The same, and the offload requests the stack left on the frame (SHUNT_PBUF_TX_*, TSO segment size). */
+SHUNT_API int shunt_script_take_flags(struct shunt_netif *nif, void *buf, uint32_t cap, uint8_t *ol_flags,
+    uint16_t *tso_mss);
 /* Frames sent and not yet taken. */
 SHUNT_API uint32_t shunt_script_pending(struct shunt_netif *nif);
 /* Drops every sent frame not yet taken. */

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "priv/stack.h"
+#include "priv/faults.h"
 
 struct link_frame {
 	struct link_frame *next;
@@ -26,12 +27,9 @@ struct link_frame {
 };
 
 struct link_dir {
-	struct shunt_link_faults f;
-	uint64_t rng;
+	struct fault_dice dice;		/* faults of frames sent this way */
 	struct link_frame *head, *tail;	/* sorted by due time */
 	uint32_t inflight;
-	uint64_t wire_free_at;		/* when the serialiser is idle again */
-	struct shunt_link_stats st;
 };
 
 struct shunt_link {
@@ -47,24 +45,6 @@ struct link_port {
 	struct shunt_link *l;
 	int side;
 };
-
-static uint64_t
-lrand(struct link_dir *d)
-{
-	uint64_t x = d->rng;
-
-	x ^= x >> 12;
-	x ^= x << 25;
-	x ^= x >> 27;
-	d->rng = x;
-	return x * 0x2545f4914f6cdd1dull;
-}
-
-static int
-chance(struct link_dir *d, uint32_t ppm)
-{
-	return ppm != 0 && lrand(d) % 1000000 < ppm;
-}
 
 static void
 enqueue(struct link_dir *d, struct link_frame *f)
@@ -121,54 +101,35 @@ link_tx(struct shunt_netif *nif, struct shunt_pbuf **pkts, int n)
 	for (i = 0; i < n; i++) {
 		struct shunt_pbuf *p = pkts[i];
 		uint32_t len = p->tot_len, cap = len + 64;
+		struct fault_verdict v;
 		struct link_frame *f;
-		uint64_t due;
 
-		d->st.sent++;
-		if (chance(d, d->f.loss_ppm)) {
-			d->st.lost++;
+		fault_roll(&d->dice, now, len, &v);
+		if (v.drop) {
 			shunt_pbuf_free(p);
 			continue;
 		}
-		if (d->inflight >= (d->f.queue_max ? d->f.queue_max : 4096)) {
-			d->st.queue_drops++;
+		if (d->inflight >= (d->dice.f.queue_max ? d->dice.f.queue_max : 4096)) {
+			d->dice.st.queue_drops++;
 			shunt_pbuf_free(p);
 			continue;
 		}
 		f = malloc(sizeof(*f) + cap);
 		if (f == NULL) {
-			d->st.queue_drops++;
+			d->dice.st.queue_drops++;
 			shunt_pbuf_free(p);
 			continue;
 		}
 		f->len = shunt_pbuf_copy_out(p, 0, f->data, len);
 		shunt_pbuf_free(p);
-		if (chance(d, d->f.corrupt_ppm) && f->len > 0) {
-			f->data[lrand(d) % f->len] ^= (uint8_t)(1u << (lrand(d) % 8));
-			d->st.corrupted++;
-		}
-		due = now;
-		if (d->f.rate_bps != 0) {
-			uint64_t start = d->wire_free_at > now ? d->wire_free_at : now;
-
-			d->wire_free_at = start + (uint64_t)f->len * 8 * 1000000000ull / d->f.rate_bps;
-			due = d->wire_free_at;
-		}
-		due += d->f.delay_ns;
-		if (d->f.jitter_ns != 0)
-			due += lrand(d) % d->f.jitter_ns;
-		if (chance(d, d->f.reorder_ppm)) {
-			due += d->f.reorder_delay_ns ? d->f.reorder_delay_ns : 1000000;
-			d->st.reordered++;
-		}
-		f->due = due;
-		if (chance(d, d->f.dup_ppm)) {
+		if (v.corrupt)
+			f->data[v.corrupt_off] ^= v.corrupt_mask;
+		f->due = v.due;
+		if (v.dup) {
 			struct link_frame *g = frame_copy(f, cap);
 
-			if (g != NULL) {
-				d->st.duplicated++;
+			if (g != NULL)
 				link_deliver(l, d, port->side, g, cap);
-			}
 		}
 		link_deliver(l, d, port->side, f, cap);
 	}
@@ -198,13 +159,13 @@ link_rx(struct shunt_netif *nif, struct shunt_pbuf **pkts, int max)
 		/* Leave headroom as a NIC does, so replies can be built in place. */
 		p = shunt_pbuf_alloc(s, SHUNT_PBUF_HEADROOM - 14, f->len);
 		if (p == NULL) {
-			d->st.queue_drops++;
+			d->dice.st.queue_drops++;
 			free(f);
 			continue;
 		}
 		shunt_pbuf_copy_in(p, 0, f->data, f->len);
 		free(f);
-		d->st.delivered++;
+		d->dice.st.delivered++;
 		pkts[n++] = p;
 	}
 	pthread_mutex_unlock(&l->lock);
@@ -237,9 +198,12 @@ shunt_link_create(struct shunt_stack *a, struct shunt_stack *b, const uint8_t ma
 	l->stack[0] = a;
 	l->stack[1] = b;
 	for (i = 0; i < 2; i++) {
+		struct shunt_link_faults none;
+
+		memset(&none, 0, sizeof(none));
 		ports[i].l = l;
 		ports[i].side = i;
-		l->dir[i].rng = 0x9e3779b97f4a7c15ull * (uint64_t)(i + 1);
+		fault_dice_init(&l->dir[i].dice, &none, (uint64_t)i);
 		memset(&info, 0, sizeof(info));
 		memcpy(info.mac, i == 0 ? mac_a : mac_b, 6);
 		info.mtu = mtu ? mtu : 1500;
@@ -294,15 +258,21 @@ void
 shunt_link_set_faults(struct shunt_link *l, int side, const struct shunt_link_faults *f)
 {
 	struct link_dir *d = &l->dir[side != 0];
+	struct shunt_link_stats st;
 
-	d->f = *f;
-	d->rng = (f->seed ? f->seed : 0x9e3779b97f4a7c15ull) * 2 + 1 + (uint64_t)(side != 0);
+	pthread_mutex_lock(&l->lock);
+	st = d->dice.st;
+	fault_dice_init(&d->dice, f, (uint64_t)(side != 0));
+	d->dice.st = st;
+	pthread_mutex_unlock(&l->lock);
 }
 
 void
 shunt_link_get_stats(struct shunt_link *l, int side, struct shunt_link_stats *st)
 {
-	*st = l->dir[side != 0].st;
+	pthread_mutex_lock(&l->lock);
+	*st = l->dir[side != 0].dice.st;
+	pthread_mutex_unlock(&l->lock);
 }
 
 uint32_t

@@ -11,6 +11,7 @@
 #define SHUNT_MAX_NETIFS 8
 
 struct pcap_tap;
+struct fault_netif;
 
 struct shunt_netif {
 	struct shunt_stack *stack;
@@ -26,6 +27,7 @@ struct shunt_netif {
 	int ntx;
 	struct shunt_pbuf *txq[NETIF_TX_BATCH];
 	struct pcap_tap *pcap;
+	struct fault_netif *faults;	/* fault injector wrapped around the driver, or NULL */
 };
 
 /* Queues a complete frame for transmission; sends at once outside a poll round. */
