@@ -127,7 +127,10 @@ shunt_netif_up(struct shunt_netif *nif)
 		return -EADDRNOTAVAIL;
 	nif->up = 1;
 	stack_refresh_now(nif->stack);
-	arp_announce(nif);
+	if (nif->ops->link_up != NULL && !nif->ops->link_up(nif))
+		nif->announce_pending = 1;	/* a gratuitous ARP into a dead link helps nobody */
+	else
+		arp_announce(nif);
 	stack_api_done(nif->stack);
 	return 0;
 }
@@ -166,6 +169,25 @@ netif_flush_all(struct shunt_stack *s)
 void
 netif_tx(struct shunt_netif *nif, struct shunt_pbuf *frame)
 {
+	if (unlikely(frame->next != NULL && !(nif->info.caps & SHUNT_NETIF_CAP_MULTISEG))) {
+		/* The driver takes one buffer per frame: make it one. */
+		struct shunt_pbuf *flat = shunt_pbuf_clone(nif->stack, frame, SHUNT_PBUF_HEADROOM);
+
+		if (flat == NULL || flat->next != NULL) {
+			if (flat != NULL)
+				shunt_pbuf_free(flat);
+			shunt_pbuf_free(frame);
+			STAT_INC(nif->stack, eth_drop_nobuf);
+			return;
+		}
+		flat->ol_flags = frame->ol_flags;
+		flat->tso_mss = frame->tso_mss;
+		flat->l2_len = frame->l2_len;
+		flat->l3_len = frame->l3_len;
+		flat->l4_len = frame->l4_len;
+		shunt_pbuf_free(frame);
+		frame = flat;
+	}
 	if (unlikely(nif->pcap != NULL))
 		pcap_record(nif->pcap, frame);
 	nif->txq[nif->ntx++] = frame;

@@ -209,9 +209,10 @@ shunt_stack_destroy_checked(struct shunt_stack *s, struct shunt_pool_usage *left
 	if (s != NULL) {
 		tcp_stack_fini(s);
 		udp_fini(s);
+		/* Fragments may wrap a driver's buffers: give them back before the drivers go. */
+		ip4_reass_fini(s);
 		while (s->nnetifs > 0)
 			shunt_netif_remove(s->netifs[s->nnetifs - 1]);
-		ip4_reass_fini(s);
 		arp_fini(s);
 		/* Last: closing connections above may have sent to ourselves. */
 		while (s->loop_head != NULL) {
@@ -250,6 +251,11 @@ shunt_stack_poll(struct shunt_stack *s)
 	for (i = 0; i < s->nnetifs; i++) {
 		struct shunt_netif *nif = s->netifs[i];
 
+		if (unlikely(nif->announce_pending) && nif->ops->link_up(nif)) {
+			/* The link came up after the interface did: announce the address now. */
+			nif->announce_pending = 0;
+			arp_announce(nif);
+		}
 		n = nif->ops->rx_burst(nif, pkts, NETIF_RX_BURST);
 		for (j = 0; j < n; j++) {
 			if (j + 1 < n)

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include "priv/stack.h"
 
 #define PCAP_SNAPLEN 65535
@@ -15,6 +16,7 @@
 struct pcap_tap {
 	FILE *f;
 	struct shunt_stack *s;
+	int64_t wall_offset;		/* stack clock to wall clock, fixed at attach */
 	uint8_t buf[PCAP_SNAPLEN];
 };
 
@@ -43,6 +45,14 @@ shunt_pcap_attach(struct shunt_netif *nif, const char *path)
 		return -e;
 	}
 	t->s = nif->stack;
+	{
+		/* Records carry the stack's clock (virtual in tests), anchored to the wall clock. */
+		struct timespec ts;
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		t->wall_offset = (int64_t)((uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec) -
+		    (int64_t)shunt_stack_now(nif->stack);
+	}
 	put32(gh, 0xa1b23c4d);
 	{
 		uint16_t maj = 2, min = 4;	/* version 2.4, in our byte order */
@@ -74,7 +84,7 @@ shunt_pcap_detach(struct shunt_netif *nif)
 void
 pcap_record(struct pcap_tap *t, const struct shunt_pbuf *p)
 {
-	uint64_t now = t->s->now;
+	uint64_t now = (uint64_t)((int64_t)t->s->now + t->wall_offset);
 	uint32_t cap = shunt_pbuf_copy_out(p, 0, t->buf, PCAP_SNAPLEN);
 	uint8_t rh[16];
 

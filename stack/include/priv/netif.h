@@ -23,6 +23,7 @@ struct shunt_netif {
 	uint32_t ip, netmask, gw;	/* network order */
 	uint32_t bcast;
 	int up;
+	int announce_pending;		/* up, but the link was down: announce when it comes up */
 	int index;
 	int ntx;
 	struct shunt_pbuf *txq[NETIF_TX_BATCH];
