@@ -131,6 +131,7 @@ SHUNT_API void shunt_tcp_backlog_accepted(struct shunt_tcp_pcb *pcb);
 #define SHUNT_TCP_OPT_TIMESTAMPS	16	/* offer timestamps (default on) */
 #define SHUNT_TCP_OPT_WSCALE		17	/* offer window scaling (default on) */
 #define SHUNT_TCP_OPT_QUICKACK		18
+#define SHUNT_TCP_OPT_LINGER		19	/* seconds, -1 off (default); 0: close resets (abortive) */
 
 SHUNT_API int shunt_tcp_setopt(struct shunt_tcp_pcb *pcb, int opt, int value);
 SHUNT_API int shunt_tcp_getopt(struct shunt_tcp_pcb *pcb, int opt, int *value);

@@ -252,6 +252,7 @@ tcp_pcb_alloc(struct shunt_stack *s)
 	pcb->mss = 536;
 	pcb->rcv_mss = 536;
 	pcb->quickack = 16;
+	pcb->linger_s = -1;
 	tcp_timers_init(pcb);
 	pcb->anext = t->all;
 	if (t->all != NULL)
@@ -323,7 +324,7 @@ tcp_pcb_free(struct shunt_tcp_pcb *pcb)
 	while ((c = pcb->children) != NULL) {
 		lnext_remove(c);
 		c->listener = NULL;
-		if (c->state == SHUNT_TCP_SYN_RECEIVED || !(c->flags & TF_BACKLOG_HELD)) {
+		if (c->state == SHUNT_TCP_SYN_RECEIVED || !(c->flags & (TF_BACKLOG_HELD | TF_ACCEPTING))) {
 			t->syn_pending -= c->state == SHUNT_TCP_SYN_RECEIVED;
 			if (c->state >= SHUNT_TCP_SYN_RECEIVED && c->state != SHUNT_TCP_TIME_WAIT)
 				tcp_send_rst(c);
@@ -352,12 +353,39 @@ tcp_pcb_free(struct shunt_tcp_pcb *pcb)
 	free(pcb);
 }
 
+/* Does the application hold this PCB (so that it must hear of its end)? */
+static int
+app_owns(const struct shunt_tcp_pcb *pcb)
+{
+	return !(pcb->flags & TF_CLOSED) && (pcb->listener == NULL || (pcb->flags & (TF_BACKLOG_HELD | TF_ACCEPTING)));
+}
+
+/*
+ * The connection ended normally (LAST_ACK acknowledged, TIME_WAIT over or
+ * recycled).  A PCB nobody holds is freed; one the application still holds
+ * (it shut both directions down without closing) becomes CLOSED and waits
+ * for its close: a PCB never vanishes under its owner without a callback.
+ */
+void
+tcp_finished(struct shunt_tcp_pcb *pcb)
+{
+	if (!app_owns(pcb)) {
+		tcp_pcb_free(pcb);
+		return;
+	}
+	tcp_timers_stop(pcb);
+	tw_unlink(pcb);
+	tcp_conn_hash_remove(pcb);
+	pcb_release_buffers(pcb);
+	tcp_set_state(pcb, SHUNT_TCP_CLOSED);
+}
+
 void
 tcp_drop(struct shunt_tcp_pcb *pcb, int err)
 {
 	shunt_tcp_err_fn fn = pcb->err_fn;
 	void *arg = pcb->arg;
-	int owned = !(pcb->flags & TF_CLOSED) && (pcb->listener == NULL || (pcb->flags & TF_BACKLOG_HELD));
+	int owned = app_owns(pcb);
 
 	if (err == -ECONNRESET)
 		STAT_INC(pcb->stack, tcp_conn_reset);
@@ -391,15 +419,7 @@ tcp_time_wait_enter(struct shunt_tcp_pcb *pcb)
 		struct shunt_tcp_pcb *old = t->tw_tail;
 
 		STAT_INC(pcb->stack, tcp_time_wait_overflow);
-		if (old->flags & TF_CLOSED) {
-			tcp_pcb_free(old);
-		} else {
-			/* Still the application's: it becomes CLOSED, the app closes it later. */
-			tw_unlink(old);
-			tcp_conn_hash_remove(old);
-			timer_cancel(old->stack, &old->t_misc);
-			tcp_set_state(old, SHUNT_TCP_CLOSED);
-		}
+		tcp_finished(old);
 	}
 }
 
@@ -759,17 +779,32 @@ shunt_tcp_output(struct shunt_tcp_pcb *pcb)
 void
 shunt_tcp_recved(struct shunt_tcp_pcb *pcb, uint32_t len)
 {
-	uint32_t before = pcb->rcv_adv - pcb->rcv_nxt, after, thresh;
+	uint32_t before = pcb->rcv_adv - pcb->rcv_nxt, after, thresh, clamp;
 
 	if (pcb->state == SHUNT_TCP_LISTEN || pcb->state == SHUNT_TCP_CLOSED)
 		return;
 	pcb->rcv_wnd += len;
 	if (pcb->rcv_wnd > pcb->rcv_buf)
 		pcb->rcv_wnd = pcb->rcv_buf;
-	/* Receiver SWS avoidance (RFC 9293 §3.8.6.2.2): announce only a worthwhile opening. */
+	/*
+	 * Receiver SWS avoidance (RFC 9293 §3.8.6.2.2): announce only a
+	 * worthwhile opening.  And spend an ACK of its own on it only when the
+	 * window the peer knows has run low and at least doubles (Linux's rule
+	 * in tcp_cleanup_rbuf); otherwise the next ACK carries it, and delayed
+	 * ACKs stay delayed for an application that reads at once.
+	 */
 	after = tcp_rcv_window(pcb);
 	thresh = pcb->rcv_buf / 2 < pcb->rcv_mss ? pcb->rcv_buf / 2 : pcb->rcv_mss;
-	if (pcb->state >= SHUNT_TCP_ESTABLISHED && after >= before + thresh) {
+	clamp = 65535u << pcb->rcv_wscale;
+	if (clamp > pcb->rcv_buf)
+		clamp = pcb->rcv_buf;
+	if (pcb->state >= SHUNT_TCP_ESTABLISHED && after >= before + thresh && 2 * before <= clamp &&
+	    after >= 2 * before) {
+		/* Called from the recv callback: the ACK that ends this input carries the window. */
+		if (pcb->stack->tcp->input_pcb == pcb) {
+			pcb->flags |= TF_WND_UPDATE;
+			return;
+		}
 		stack_refresh_now(pcb->stack);
 		tcp_send_ack(pcb);
 		stack_api_done(pcb->stack);
@@ -820,7 +855,8 @@ tcp_notify_sent(struct shunt_tcp_pcb *pcb, uint32_t len)
 void
 tcp_established(struct shunt_tcp_pcb *pcb)
 {
-	tcp_set_state(pcb, SHUNT_TCP_ESTABLISHED);
+	/* A close or shutdown during the handshake queued a FIN: it goes now. */
+	tcp_set_state(pcb, (pcb->flags & TF_FIN_QUEUED) ? SHUNT_TCP_FIN_WAIT_1 : SHUNT_TCP_ESTABLISHED);
 	pcb->last_recv = pcb->stack->now;
 	tcp_misc_update(pcb);
 }
@@ -847,14 +883,20 @@ shunt_tcp_close(struct shunt_tcp_pcb *pcb)
 	case SHUNT_TCP_SYN_RECEIVED:
 	case SHUNT_TCP_ESTABLISHED:
 	case SHUNT_TCP_CLOSE_WAIT:
-		/* Unread data at close means the peer's bytes were lost: say so with a RST (RFC 2525 §2.17). */
-		if (pcb->refused != NULL || pcb->ooo != NULL) {
+		/*
+		 * Unread data at close means the peer's bytes were lost: say so with
+		 * a RST (RFC 2525 §2.17).  SO_LINGER 0 asks for the same.
+		 */
+		if (pcb->refused != NULL || pcb->ooo != NULL || pcb->linger_s == 0) {
 			tcp_send_rst(pcb);
-			tcp_pcb_free(pcb);
+			tcp_close_reset(pcb);
 			break;
 		}
 		pcb->flags |= TF_FIN_QUEUED;
-		tcp_set_state(pcb, pcb->state == SHUNT_TCP_CLOSE_WAIT ? SHUNT_TCP_LAST_ACK : SHUNT_TCP_FIN_WAIT_1);
+		/* RFC 9293 §3.10.4: in SYN_RECEIVED the FIN waits until the handshake completes. */
+		if (pcb->state != SHUNT_TCP_SYN_RECEIVED)
+			tcp_set_state(pcb, pcb->state == SHUNT_TCP_CLOSE_WAIT ? SHUNT_TCP_LAST_ACK :
+			    SHUNT_TCP_FIN_WAIT_1);
 		tcp_output(pcb);
 		tcp_misc_update(pcb);
 		break;
@@ -863,12 +905,36 @@ shunt_tcp_close(struct shunt_tcp_pcb *pcb)
 			tcp_pcb_free(pcb);
 		break;
 	default:
-		/* Already closing: the stack finishes it. */
+		/* Already closing: the stack finishes it (or, with SO_LINGER 0, ends it now). */
+		if (pcb->linger_s == 0 && pcb->state != SHUNT_TCP_TIME_WAIT) {
+			tcp_send_rst(pcb);
+			tcp_close_reset(pcb);
+			break;
+		}
 		tcp_misc_update(pcb);
 		break;
 	}
 	stack_api_done(s);
 	return 0;
+}
+
+/*
+ * Ends a connection the application let go of, without freeing it yet: close
+ * may be called from inside a callback of this very PCB, while input still
+ * holds it.  It leaves the tables at once (so nothing more reaches it) and is
+ * freed from the timer wheel at the next poll.
+ */
+void
+tcp_close_reset(struct shunt_tcp_pcb *pcb)
+{
+	pcb->flags |= TF_CLOSED;
+	tcp_conn_hash_remove(pcb);
+	bind_hash_remove(pcb);
+	timer_cancel(pcb->stack, &pcb->t_rexmt);
+	timer_cancel(pcb->stack, &pcb->t_delack);
+	pcb_release_buffers(pcb);
+	tcp_set_state(pcb, SHUNT_TCP_CLOSED);
+	timer_arm(pcb->stack, &pcb->t_misc, 0);
 }
 
 int
@@ -885,7 +951,8 @@ shunt_tcp_shutdown(struct shunt_tcp_pcb *pcb, int shut_rx, int shut_tx)
 		pcb->flags |= TF_RX_SHUT;
 	if (shut_tx && !(pcb->flags & TF_FIN_QUEUED)) {
 		pcb->flags |= TF_FIN_QUEUED;
-		if (pcb->state == SHUNT_TCP_ESTABLISHED || pcb->state == SHUNT_TCP_SYN_RECEIVED)
+		/* In SYN_RECEIVED the FIN waits for the handshake to complete (tcp_established). */
+		if (pcb->state == SHUNT_TCP_ESTABLISHED)
 			tcp_set_state(pcb, SHUNT_TCP_FIN_WAIT_1);
 		else if (pcb->state == SHUNT_TCP_CLOSE_WAIT)
 			tcp_set_state(pcb, SHUNT_TCP_LAST_ACK);
@@ -898,11 +965,13 @@ shunt_tcp_shutdown(struct shunt_tcp_pcb *pcb, int shut_rx, int shut_tx)
 void
 shunt_tcp_abort(struct shunt_tcp_pcb *pcb)
 {
-	stack_refresh_now(pcb->stack);
+	struct shunt_stack *s = pcb->stack;	/* the PCB is gone before the batch is flushed */
+
+	stack_refresh_now(s);
 	if (pcb->state >= SHUNT_TCP_SYN_RECEIVED && pcb->state != SHUNT_TCP_TIME_WAIT)
 		tcp_send_rst(pcb);
 	tcp_drop(pcb, -ECONNABORTED);
-	stack_api_done(pcb->stack);
+	stack_api_done(s);
 }
 
 void
@@ -987,6 +1056,7 @@ tcp_init_child(struct shunt_tcp_pcb *child, struct shunt_tcp_pcb *lpcb, const st
 	child->keepcnt = lpcb->keepcnt;
 	child->mss_clamp = lpcb->mss_clamp;
 	child->user_timeout_ms = lpcb->user_timeout_ms;
+	child->linger_s = lpcb->linger_s;
 	child->arg = lpcb->arg;
 	child->irs = seg->seq;
 	child->rcv_nxt = seg->seq + 1;
@@ -1054,7 +1124,8 @@ shunt_tcp_setopt(struct shunt_tcp_pcb *pcb, int opt, int v)
 		pcb->rcv_buf = (uint32_t)v < 4096 ? 4096 : (uint32_t)v;
 		if (pcb->state >= SHUNT_TCP_SYN_SENT && pcb->rcv_buf > (65535u << pcb->rcv_wscale))
 			pcb->rcv_buf = 65535u << pcb->rcv_wscale;
-		if (pcb->state < SHUNT_TCP_SYN_SENT)
+		/* A smaller buffer shrinks the free space (the announced right edge stays where it is). */
+		if (pcb->state < SHUNT_TCP_SYN_SENT || pcb->rcv_wnd > pcb->rcv_buf)
 			pcb->rcv_wnd = pcb->rcv_buf;
 		return 0;
 	case SHUNT_TCP_OPT_MAXSEG:
@@ -1091,8 +1162,13 @@ shunt_tcp_setopt(struct shunt_tcp_pcb *pcb, int opt, int v)
 		bit = TF_OFFER_WS;
 		break;
 	case SHUNT_TCP_OPT_QUICKACK:
-		if (v)
-			pcb->quickack = 16;
+		/* As Linux's TCP_QUICKACK: on, ACK the next segments at once; off, delay from now on. */
+		pcb->quickack = v ? 16 : 0;
+		return 0;
+	case SHUNT_TCP_OPT_LINGER:
+		if (v < -1)
+			return -EINVAL;
+		pcb->linger_s = v;
 		return 0;
 	default:
 		return -ENOPROTOOPT;
@@ -1156,6 +1232,9 @@ shunt_tcp_getopt(struct shunt_tcp_pcb *pcb, int opt, int *v)
 		return 0;
 	case SHUNT_TCP_OPT_USER_TIMEOUT:
 		*v = (int)pcb->user_timeout_ms;
+		return 0;
+	case SHUNT_TCP_OPT_LINGER:
+		*v = pcb->linger_s;
 		return 0;
 	default:
 		return -ENOPROTOOPT;

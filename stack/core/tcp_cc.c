@@ -250,6 +250,14 @@ tcp_cc_rto(struct shunt_tcp_pcb *pcb, uint64_t now)
 	pcb->high_rxt = pcb->snd_una;
 	pcb->lost_to = pcb->snd_nxt;
 	pcb->dupacks = 0;
-	/* The peer may have reneged on what it SACKed (RFC 2018 §8): start from a clean slate. */
-	tcp_sack_scoreboard_clear(pcb);
+	/*
+	 * RFC 2018 §8 would forget every SACK here, in case the receiver
+	 * reneged; that resends all it holds, which under heavy loss costs many
+	 * round trips.  RFC 6675 §5.1 allows keeping the scoreboard where
+	 * reneging is detected, as Linux does: a SACKed range starting at
+	 * SND.UNA is data the receiver took back (it would have ACKed it
+	 * otherwise), and a second timeout in a row starts from nothing anyway.
+	 */
+	if (pcb->nrtx > 1 || (pcb->nsacked > 0 && pcb->sacked[0].start == pcb->snd_una))
+		tcp_sack_scoreboard_clear(pcb);
 }

@@ -146,9 +146,17 @@ take_rtt(struct shunt_tcp_pcb *pcb, const struct tcp_seg *seg, uint32_t ack)
 	uint64_t now = pcb->stack->now;
 
 	if ((pcb->flags & TF_TS_OK) && (seg->o.present & TCPO_TS) && seg->o.tsecr != 0) {
-		/* RFC 7323 §4.1 RTTM on ACKs that move snd_una. */
+		/*
+		 * RFC 7323 §4.1 RTTM on ACKs that move snd_una -- with Karn's rule
+		 * kept: an ACK covering retransmitted data that echoes a TSval from
+		 * before the retransmission is ambiguous.  A receiver answers a
+		 * duplicate with its old TS.Recent (§4.3), so under heavy loss such
+		 * echoes are seconds old and would blow the RTO up for no reason.
+		 */
 		uint32_t ms = tcp_ts_now(pcb) - seg->o.tsecr;
 
+		if (seq_gt(pcb->high_rxt, pcb->snd_una) && seq_lt(seg->o.tsecr, pcb->rtx_ts))
+			return;
 		if (ms < 60000)
 			tcp_rtt_sample(pcb, ms == 0 ? 500 : ms * 1000);
 	} else if ((pcb->flags & TF_RTT_TIMING) && seq_gt(ack, pcb->rtt_seq)) {
@@ -211,8 +219,22 @@ child_from_cookie(struct shunt_tcp_pcb *lpcb, const struct tcp_seg *seg)
 	return c;
 }
 
+/*
+ * A SYN for a listener.  isn_floor: nonzero when the SYN takes over a
+ * TIME_WAIT 4-tuple; the new ISN must then lie beyond the old connection's
+ * sequence space, or its old duplicates could be taken as new data.
+ */
+static void
+listen_input_isn(struct shunt_tcp_pcb *lpcb, struct tcp_seg *seg, uint32_t isn_floor);
+
 static void
 listen_input(struct shunt_tcp_pcb *lpcb, struct tcp_seg *seg)
+{
+	listen_input_isn(lpcb, seg, 0);
+}
+
+static void
+listen_input_isn(struct shunt_tcp_pcb *lpcb, struct tcp_seg *seg, uint32_t isn_floor)
 {
 	struct shunt_stack *s = lpcb->stack;
 	struct tcp_stack *t = s->tcp;
@@ -222,7 +244,15 @@ listen_input(struct shunt_tcp_pcb *lpcb, struct tcp_seg *seg)
 	if (seg->h.flags & TCP_RST)
 		return;
 	if ((seg->h.flags & (TCP_ACK | TCP_SYN)) == TCP_ACK) {
-		/* Perhaps the answer to a cookie SYN-ACK. */
+		/*
+		 * Perhaps the answer to a cookie SYN-ACK -- but only while cookies
+		 * are being sent (their lifetime, three minutes): at other times a
+		 * blind ACK must not get to try its luck against the 24-bit hash.
+		 */
+		if (lpcb->cookie_sent == 0 || s->now - lpcb->cookie_sent > 180000000000ull) {
+			tcp_reply_rst(s, seg);
+			return;
+		}
 		c = child_from_cookie(lpcb, seg);
 		if (c == NULL) {
 			tcp_reply_rst(s, seg);
@@ -259,6 +289,7 @@ listen_input(struct shunt_tcp_pcb *lpcb, struct tcp_seg *seg)
 		}
 		tcp_send_synack_cookie(s, seg, iss, mss < our ? mss : our, tsval, ws_ok, sack_ok,
 		    (uint8_t)tcp_choose_wscale(lpcb->rcv_buf));
+		lpcb->cookie_sent = s->now;
 		return;
 	}
 	c = tcp_pcb_alloc(s);
@@ -273,6 +304,8 @@ listen_input(struct shunt_tcp_pcb *lpcb, struct tcp_seg *seg)
 	c->max_snd_wnd = c->snd_wnd;
 	c->snd_wl1 = seg->seq;
 	c->iss = tcp_new_isn(s, c->local_ip, c->local_port, c->remote_ip, c->remote_port);
+	if (isn_floor != 0 && seq_lt(c->iss, isn_floor))
+		c->iss = isn_floor;
 	c->snd_una = c->iss;
 	c->snd_nxt = c->iss;
 	tcp_set_state(c, SHUNT_TCP_SYN_RECEIVED);
@@ -296,9 +329,12 @@ hand_to_listener(struct shunt_tcp_pcb *pcb)
 		tcp_drop(pcb, 0);
 		return SHUNT_TCP_ABORTED;
 	}
+	/* The callback may close the listener: this child must outlive that. */
+	pcb->flags |= TF_ACCEPTING;
 	r = lpcb->accept_fn(lpcb->arg, pcb, 0);
 	if (r == SHUNT_TCP_ABORTED)
 		return r;
+	pcb->flags &= ~TF_ACCEPTING;
 	if (r != 0) {
 		tcp_send_rst(pcb);
 		pcb->flags |= TF_CLOSED;
@@ -388,15 +424,12 @@ time_wait_input(struct shunt_tcp_pcb *pcb, struct tcp_seg *seg)
 		struct shunt_tcp_pcb *lpcb = tcp_listen_lookup(s, seg->ip->dst, htons(seg->h.dport));
 
 		if (newer && lpcb != NULL) {
+			/* As Linux: the old sequence space plus a maximum window lies behind the new ISN. */
+			uint32_t floor = pcb->snd_nxt + 65535 + 2;
+
 			STAT_INC(s, tcp_time_wait_reuse);
-			if (pcb->flags & TF_CLOSED) {
-				tcp_pcb_free(pcb);
-			} else {
-				tcp_conn_hash_remove(pcb);
-				timer_cancel(s, &pcb->t_misc);
-				tcp_set_state(pcb, SHUNT_TCP_CLOSED);
-			}
-			listen_input(lpcb, seg);
+			tcp_finished(pcb);
+			listen_input_isn(lpcb, seg, floor == 0 ? 1 : floor);
 			return;
 		}
 		challenge_ack(pcb);
@@ -425,11 +458,26 @@ is_dupack(const struct shunt_tcp_pcb *pcb, const struct tcp_seg *seg, uint32_t w
 static void
 enter_recovery(struct shunt_tcp_pcb *pcb)
 {
+	uint32_t len = pcb->sb_len < pcb->mss ? pcb->sb_len : pcb->mss;
+	int r;
+
 	tcp_cc_enter_recovery(pcb, pcb->stack->now);
 	pcb->lost_to = pcb->snd_una + pcb->mss;
 	if (pcb->flags & TF_SACK_OK)
 		pcb->lost_to = seq_max(pcb->lost_to, tcp_sack_lost_boundary(pcb));
 	pcb->flags &= ~TF_RTT_TIMING;
+	/*
+	 * Fast retransmit: the first lost segment goes now, whatever the pipe
+	 * (RFC 5681 §3.2 step 2, RFC 6675 §5 step 4.3); the rest of recovery
+	 * sends as the pipe drains.
+	 */
+	if (len > 0) {
+		r = tcp_send_data_at(pcb, pcb->snd_una, len, 1);
+		if (r > 0) {
+			pcb->high_rxt = pcb->snd_una + (uint32_t)r;
+			pcb->rtx_mark = pcb->snd_nxt;
+		}
+	}
 }
 
 /* Returns SHUNT_TCP_ABORTED if the PCB is gone, 1 if the segment is finished with, 0 to go on. */
@@ -449,9 +497,24 @@ ack_input(struct shunt_tcp_pcb *pcb, struct tcp_seg *seg)
 		challenge_ack(pcb);
 		return 1;
 	}
+	/* The peer answers: whatever probes (keepalive, zero window) were out did their job. */
+	pcb->nprobes = 0;
 	if ((pcb->flags & TF_SACK_OK) && (seg->o.present & TCPO_SACK)) {
 		STAT_INC(s, tcp_sack_rx);
 		tcp_sack_scoreboard_add(pcb, &seg->o);
+		/*
+		 * A lost retransmission (as Linux's tcp_mark_lost_retrans): data
+		 * sent after it has been SACKed while its hole is still open, so
+		 * it had its chance and is gone too.  Resend the holes now rather
+		 * than wait for an RTO, which under heavy loss backs off to
+		 * seconds.
+		 */
+		if (pcb->ca_state >= CA_RECOVERY && seq_gt(pcb->high_rxt, pcb->snd_una) &&
+		    seq_gt(tcp_sack_highest(pcb), pcb->rtx_mark) && seq_lt(ack, pcb->high_rxt)) {
+			pcb->high_rxt = seq_max(ack, pcb->snd_una);
+			pcb->lost_to = seq_max(pcb->lost_to, tcp_sack_lost_boundary(pcb));
+			pcb->rtx_mark = pcb->snd_nxt;
+		}
 	}
 	if (seq_gt(ack, pcb->snd_una)) {
 		uint32_t acked = ack - pcb->snd_una, data_acked = acked;
@@ -466,7 +529,6 @@ ack_input(struct shunt_tcp_pcb *pcb, struct tcp_seg *seg)
 		pcb->snd_una = ack;
 		pcb->nrtx = 0;
 		pcb->first_rtx_time = 0;
-		pcb->nprobes = 0;
 		pcb->bytes_acked_total += data_acked;
 		tcp_sack_scoreboard_trim(pcb);
 		if (seq_lt(pcb->high_rxt, ack))
@@ -482,13 +544,20 @@ ack_input(struct shunt_tcp_pcb *pcb, struct tcp_seg *seg)
 				pcb->dupacks = 0;
 				pcb->cc->recovered(pcb, s->now);
 			} else {
-				/* Partial acknowledgement: the next hole is lost too (RFC 6582 §3.2 step 4). */
+				/*
+				 * Partial acknowledgement.  Without SACK the next hole is
+				 * taken as lost (RFC 6582 §3.2 step 4); with SACK only what
+				 * the scoreboard says is lost is (RFC 6675 IsLost): data
+				 * above the ACK that nothing was SACKed beyond may simply be
+				 * in flight still.
+				 */
 				uint32_t segs = acked / pcb->mss;
 
 				pcb->dupacks = pcb->dupacks > segs ? (uint16_t)(pcb->dupacks - segs) : 0;
-				pcb->lost_to = seq_max(pcb->lost_to, ack + pcb->mss);
 				if (pcb->flags & TF_SACK_OK)
 					pcb->lost_to = seq_max(pcb->lost_to, tcp_sack_lost_boundary(pcb));
+				else
+					pcb->lost_to = seq_max(pcb->lost_to, ack + pcb->mss);
 			}
 			break;
 		case CA_LOSS:
@@ -526,19 +595,20 @@ ack_input(struct shunt_tcp_pcb *pcb, struct tcp_seg *seg)
 			pcb->lost_to = seq_max(pcb->lost_to, tcp_sack_lost_boundary(pcb));
 		}
 	}
-	/* Window update (RFC 9293 §3.10.7.4, the SND.WL1/WL2 rule). */
-	if (seq_lt(pcb->snd_wl1, seg->seq) || (pcb->snd_wl1 == seg->seq && seq_leq(pcb->snd_wl2, ack))) {
-		int opened = pcb->snd_wnd == 0 && wnd > 0;
-
+	/*
+	 * Window update (RFC 9293 §3.10.7.4): only from an ACK that is not old
+	 * (SND.UNA =< SEG.ACK), and by the SND.WL1/WL2 rule only from a newer
+	 * segment, so that a reordered old segment never shrinks the window.
+	 */
+	if (seq_geq(ack, pcb->snd_una) &&
+	    (seq_lt(pcb->snd_wl1, seg->seq) || (pcb->snd_wl1 == seg->seq && seq_leq(pcb->snd_wl2, ack)))) {
 		pcb->snd_wnd = wnd;
 		pcb->snd_wl1 = seg->seq;
 		pcb->snd_wl2 = ack;
 		if (wnd > pcb->max_snd_wnd)
 			pcb->max_snd_wnd = wnd;
-		if (opened) {
-			pcb->nprobes = 0;
-			timer_cancel(s, &pcb->t_rexmt);
-		}
+		if (wnd > 0)
+			pcb->pbackoff = 0;
 	}
 	return 0;
 }
@@ -698,6 +768,19 @@ tcp_process(struct shunt_tcp_pcb *pcb, struct tcp_seg *seg)
 		return;
 	}
 	pcb->last_recv = s->now;
+	/*
+	 * Simultaneous open (RFC 9293 §3.5): the peer's SYN-ACK answers our SYN
+	 * and crossed our SYN-ACK.  Its SYN is the one we hold already; its ACK
+	 * completes the handshake as the plain ACK would (Linux does the same
+	 * rather than waiting for the ACK that the sequence check would send).
+	 */
+	if (pcb->state == SHUNT_TCP_SYN_RECEIVED && pcb->listener == NULL && !(pcb->flags & TF_SYNCOOKIE) &&
+	    (fl & (TCP_SYN | TCP_ACK | TCP_RST)) == (TCP_SYN | TCP_ACK) && seg->seq == pcb->irs &&
+	    seg->ack == pcb->snd_nxt) {
+		seg->h.flags &= (uint8_t)~TCP_SYN;
+		fl = seg->h.flags;
+		seg->seq++;
+	}
 	/* A retransmitted SYN for a half-open connection: repeat the SYN-ACK. */
 	if (pcb->state == SHUNT_TCP_SYN_RECEIVED && (fl & (TCP_SYN | TCP_ACK | TCP_RST)) == TCP_SYN &&
 	    seg->seq == pcb->irs) {
@@ -737,8 +820,8 @@ tcp_process(struct shunt_tcp_pcb *pcb, struct tcp_seg *seg)
 			tcp_drop(pcb, 0);	/* passive open: back to listening, nobody to tell */
 			return;
 		}
-		tcp_drop(pcb, pcb->state == SHUNT_TCP_SYN_RECEIVED ? -ECONNREFUSED :
-		    (pcb->state >= SHUNT_TCP_CLOSING ? 0 : -ECONNRESET));
+		/* As Linux: refused while opening, reset otherwise -- also in CLOSING and LAST_ACK. */
+		tcp_drop(pcb, pcb->state == SHUNT_TCP_SYN_RECEIVED ? -ECONNREFUSED : -ECONNRESET);
 		return;
 	}
 	if (fl & TCP_SYN) {
@@ -761,13 +844,21 @@ tcp_process(struct shunt_tcp_pcb *pcb, struct tcp_seg *seg)
 				tcp_drop(pcb, 0);	/* no SYN-ACK timer runs for it: the cookie stays valid */
 			return;
 		}
-		if (pcb->syn_rtx == 0 && !(pcb->flags & TF_SYNCOOKIE))
-			take_rtt(pcb, seg, seg->ack);
+		/* The handshake times the path (Karn: not after a retransmitted SYN-ACK). */
+		if (pcb->syn_rtx == 0 && !(pcb->flags & TF_SYNCOOKIE)) {
+			if ((pcb->flags & TF_TS_OK) && (seg->o.present & TCPO_TS) && seg->o.tsecr != 0)
+				take_rtt(pcb, seg, seg->ack);
+			else
+				tcp_rtt_sample(pcb, (uint32_t)((s->now - pcb->last_send) / 1000));
+		}
 		pcb->snd_una = seg->ack;
 		pcb->snd_wnd = (uint32_t)seg->h.win << pcb->snd_wscale;
 		pcb->max_snd_wnd = pcb->snd_wnd;
 		pcb->snd_wl1 = seg->seq;
 		pcb->snd_wl2 = seg->ack;
+		/* RFC 5681 §3.1, RFC 6928 §2: after a lost SYN-ACK the initial window is one segment. */
+		if (pcb->syn_rtx > 0)
+			pcb->cwnd = pcb->mss;
 		pcb->syn_rtx = 0;
 		pcb->nrtx = 0;
 		timer_cancel(s, &pcb->t_rexmt);
@@ -802,7 +893,7 @@ tcp_process(struct shunt_tcp_pcb *pcb, struct tcp_seg *seg)
 			break;
 		case SHUNT_TCP_LAST_ACK:
 			if ((pcb->flags & TF_FIN_SENT) && pcb->snd_una == pcb->snd_nxt) {
-				tcp_drop(pcb, 0);
+				tcp_finished(pcb);
 				return;
 			}
 			break;
@@ -893,7 +984,9 @@ tcp_input(struct shunt_stack *s, struct shunt_pbuf *p, const struct ip4_rx *ip)
 	seg.p = p;
 	pcb = tcp_conn_lookup(s, ip->dst, htons(seg.h.dport), ip->src, htons(seg.h.sport));
 	if (likely(pcb != NULL)) {
+		s->tcp->input_pcb = pcb;
 		tcp_process(pcb, &seg);
+		s->tcp->input_pcb = NULL;
 	} else {
 		pcb = tcp_listen_lookup(s, ip->dst, htons(seg.h.dport));
 		if (pcb != NULL) {

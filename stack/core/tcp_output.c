@@ -105,14 +105,20 @@ emit(struct shunt_stack *s, struct tcp_tx *tx)
 uint32_t
 tcp_rcv_window(struct shunt_tcp_pcb *pcb)
 {
-	uint32_t win = pcb->rcv_wnd, max = 65535u << pcb->rcv_wscale;
+	uint32_t win = pcb->rcv_wnd, max = 65535u << pcb->rcv_wscale, unit = (1u << pcb->rcv_wscale) - 1;
 
-	/* Never move the right edge we announced to the left (RFC 9293 §3.8.6). */
-	if (seq_gt(pcb->rcv_adv, pcb->rcv_nxt) && pcb->rcv_adv - pcb->rcv_nxt > win)
-		win = pcb->rcv_adv - pcb->rcv_nxt;
 	if (win > max)
 		win = max;
-	return win & ~((1u << pcb->rcv_wscale) - 1);
+	win &= ~unit;
+	/*
+	 * Never move the right edge we announced to the left (RFC 9293
+	 * §3.8.6): what was promised stays, rounded up to the scale's unit.
+	 */
+	if (seq_gt(pcb->rcv_adv, pcb->rcv_nxt) && pcb->rcv_adv - pcb->rcv_nxt > win) {
+		win = pcb->rcv_adv - pcb->rcv_nxt;
+		win = win > max - unit ? max : (win + unit) & ~unit;
+	}
+	return win;
 }
 
 /* Fills the parts of a segment every PCB-owned one shares; returns the window announced. */
@@ -435,6 +441,7 @@ tcp_send_data_at(struct shunt_tcp_pcb *pcb, uint32_t seq, uint32_t len, int rtx)
 	if (rtx) {
 		pcb->bytes_retrans += got;
 		pcb->total_retrans++;
+		pcb->rtx_ts = tcp_ts_now(pcb);
 		STAT_INC(s, tcp_retransmit);
 		/* Karn: a retransmitted segment cannot time the path. */
 		if ((pcb->flags & TF_RTT_TIMING) && seq_leq(seq, pcb->rtt_seq))
@@ -462,6 +469,13 @@ tcp_flight(const struct shunt_tcp_pcb *pcb)
 	uint32_t flight = pcb->snd_nxt - pcb->snd_una;
 	uint32_t out = tcp_sacked_bytes(pcb);
 
+	/*
+	 * Without SACK every duplicate ACK says a segment left the network
+	 * (RFC 5681 §3.2 inflates cwnd by one segment per dupack; counting them
+	 * out of the pipe is the same, as Linux's "Reno SACKs" do).
+	 */
+	if (!(pcb->flags & TF_SACK_OK) && pcb->ca_state == CA_RECOVERY)
+		out += (uint32_t)pcb->dupacks * pcb->mss;
 	/* RFC 6675 pipe: lost segments not yet retransmitted are not in the network. */
 	if (pcb->ca_state >= CA_RECOVERY) {
 		uint32_t from = seq_max(pcb->high_rxt, pcb->snd_una);
@@ -494,6 +508,7 @@ send_lost(struct shunt_tcp_pcb *pcb, uint32_t *pipe)
 		if (r <= 0)
 			break;
 		pcb->high_rxt = start + (uint32_t)r;
+		pcb->rtx_mark = pcb->snd_nxt;
 		/* The last data segment carried the FIN again. */
 		if (fin_out && pcb->high_rxt == data_end)
 			pcb->high_rxt = pcb->snd_nxt;
@@ -547,10 +562,16 @@ tcp_output(struct shunt_tcp_pcb *pcb)
 		sent_any += send_lost(pcb, &pipe);
 
 	/* New data. */
+	/*
+	 * Limited transmit (RFC 3042): one new segment for each of the first
+	 * two dupacks.  With SACK the pipe already counts the SACKed segments
+	 * out, which has the same effect (RFC 6675 §5).
+	 */
 	limit = pcb->cwnd;
-	if (pcb->ca_state == CA_DISORDER && pcb->dupacks > 0 && pcb->dupacks < 3)
-		limit += (uint32_t)pcb->dupacks * pcb->mss;	/* limited transmit (RFC 3042) */
-	unsent = (pcb->flags & TF_FIN_SENT) ? 0 : pcb->sb_len - (pcb->snd_nxt - pcb->snd_una);
+	if (pcb->ca_state == CA_DISORDER && pcb->dupacks > 0 && pcb->dupacks < 3 && !(pcb->flags & TF_SACK_OK))
+		limit += (uint32_t)pcb->dupacks * pcb->mss;
+	unsent = (pcb->flags & TF_FIN_SENT) || pcb->snd_nxt - pcb->snd_una > pcb->sb_len ? 0 :
+	    pcb->sb_len - (pcb->snd_nxt - pcb->snd_una);
 	while (unsent > 0) {
 		uint32_t seq = pcb->snd_nxt;
 		uint32_t rwnd_left = seq_lt(seq, pcb->snd_una + pcb->snd_wnd) ? pcb->snd_una + pcb->snd_wnd - seq : 0;
@@ -604,6 +625,23 @@ tcp_output(struct shunt_tcp_pcb *pcb)
 		tcp_send_ack(pcb);
 	tcp_rexmt_update(pcb);
 	return 0;
+}
+
+void
+tcp_send_wakeup(struct shunt_tcp_pcb *pcb)
+{
+	uint32_t unsent = pcb->sb_len - (pcb->snd_nxt - pcb->snd_una);
+	uint32_t wnd_left = seq_lt(pcb->snd_nxt, pcb->snd_una + pcb->snd_wnd) ?
+	    pcb->snd_una + pcb->snd_wnd - pcb->snd_nxt : 0;
+	uint32_t len = unsent;
+
+	if (len > wnd_left)
+		len = wnd_left;
+	if (len > pcb->mss)
+		len = pcb->mss;
+	if (len > 0 && !(pcb->flags & TF_FIN_SENT))
+		tcp_send_data_at(pcb, pcb->snd_nxt, len, 0);
+	tcp_rexmt_update(pcb);
 }
 
 int

@@ -16,12 +16,24 @@
 #define SEG_SEQ(p)	((p)->cb[0])
 #define SEG_LEN(p)	((p)->cb[1])
 #define SEG_FIN(p)	((p)->cb[2])
+#define SEG_MEM(p)	((p)->cb[3])	/* memory charged for it */
+
+/* What a queued segment costs: the buffers it pins, whatever part of them it uses. */
+static uint32_t
+truesize(const struct shunt_pbuf *p)
+{
+	uint32_t n = 0;
+
+	for (; p != NULL; p = p->next)
+		n += p->kind == SHUNT_PBUF_REF ? p->len : p->buf_len;
+	return n;
+}
 
 static void
 seg_free(struct shunt_tcp_pcb *pcb, struct shunt_pbuf *q)
 {
-	pcb->ooo_bytes -= SEG_LEN(q);
-	pcb->stack->tcp->ooo_bytes -= SEG_LEN(q);
+	pcb->ooo_bytes -= SEG_MEM(q);
+	pcb->stack->tcp->ooo_bytes -= SEG_MEM(q);
 	q->qnext = NULL;
 	shunt_pbuf_free(q);
 }
@@ -31,7 +43,7 @@ tcp_reass_insert(struct shunt_tcp_pcb *pcb, struct shunt_pbuf *p, uint32_t seq, 
 {
 	struct shunt_stack *s = pcb->stack;
 	struct shunt_pbuf **pp, *q;
-	uint32_t end = seq + len;
+	uint32_t end = seq + len, mem;
 
 	/* Skip segments wholly before us; trim our front against the one that overlaps it. */
 	for (pp = &pcb->ooo; (q = *pp) != NULL && seq_leq(SEG_SEQ(q) + SEG_LEN(q), seq); pp = &q->qnext)
@@ -71,12 +83,6 @@ tcp_reass_insert(struct shunt_tcp_pcb *pcb, struct shunt_pbuf *p, uint32_t seq, 
 			shunt_pbuf_free(p);
 		return 0;
 	}
-	if (s->tcp->ooo_bytes + len > s->cfg.tcp_ooo_max_bytes || pcb->ooo_bytes + len > pcb->rcv_buf) {
-		STAT_INC(s, tcp_drop_ooo_memory);
-		if (p != NULL)
-			shunt_pbuf_free(p);
-		return -ENOMEM;
-	}
 	if (p != NULL && p->tot_len > len)
 		shunt_pbuf_trim(p, len);
 	if (p == NULL) {
@@ -85,13 +91,25 @@ tcp_reass_insert(struct shunt_tcp_pcb *pcb, struct shunt_pbuf *p, uint32_t seq, 
 		if (p == NULL)
 			return -ENOMEM;
 	}
+	/*
+	 * The per-connection bound is twice the receive buffer: room for a full
+	 * window of MSS-sized segments in pool buffers (Linux sizes rcvbuf the
+	 * same way against truesize).
+	 */
+	mem = truesize(p);
+	if (s->tcp->ooo_bytes + mem > s->cfg.tcp_ooo_max_bytes || pcb->ooo_bytes + mem > 2 * pcb->rcv_buf) {
+		STAT_INC(s, tcp_drop_ooo_memory);
+		shunt_pbuf_free(p);
+		return -ENOMEM;
+	}
 	SEG_SEQ(p) = seq;
 	SEG_LEN(p) = len;
 	SEG_FIN(p) = (uint32_t)fin;
+	SEG_MEM(p) = mem;
 	p->qnext = *pp;
 	*pp = p;
-	pcb->ooo_bytes += len;
-	s->tcp->ooo_bytes += len;
+	pcb->ooo_bytes += mem;
+	s->tcp->ooo_bytes += mem;
 	return 0;
 }
 
@@ -110,8 +128,8 @@ tcp_reass_pull(struct shunt_tcp_pcb *pcb, int *fin)
 			seg_free(pcb, q);	/* already delivered */
 			continue;
 		}
-		pcb->ooo_bytes -= SEG_LEN(q);
-		pcb->stack->tcp->ooo_bytes -= SEG_LEN(q);
+		pcb->ooo_bytes -= SEG_MEM(q);
+		pcb->stack->tcp->ooo_bytes -= SEG_MEM(q);
 		q->qnext = NULL;
 		q = pbuf_drop_front(q, pcb->rcv_nxt - SEG_SEQ(q));
 		pcb->rcv_nxt = qend;

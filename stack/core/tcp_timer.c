@@ -1,7 +1,9 @@
 /*
  * TCP timers.  Three per connection, on the stack's timer wheel:
- *   t_rexmt  the retransmission timer (RFC 6298), or the persist timer when
- *            the peer's window is zero and data waits (RFC 9293 §3.8.6.1);
+ *   t_rexmt  the retransmission timer (RFC 6298), or (TF_PERSIST) the
+ *            persist timer when data waits with nothing in flight: it probes
+ *            a zero window (RFC 9293 §3.8.6.1) and is the override timeout of
+ *            sender SWS avoidance and of a cork (§3.8.6.2.1);
  *   t_delack the delayed-ACK bound (RFC 1122 §4.2.3.2; 40 ms like Linux);
  *   t_misc   keepalive (RFC 1122 §4.2.3.6), orphaned FIN_WAIT_2, TIME_WAIT
  *            (2 MSL), and the application's poll callback.
@@ -79,24 +81,33 @@ tcp_rexmt_arm(struct shunt_tcp_pcb *pcb)
 void
 tcp_rexmt_update(struct shunt_tcp_pcb *pcb)
 {
-	uint32_t unsent;
-
 	if (pcb->snd_nxt != pcb->snd_una) {
 		/* RFC 6298 §5.1: keep a running timer; start one if none runs. */
-		if (!timer_pending(&pcb->t_rexmt))
+		if (pcb->flags & TF_PERSIST) {
+			pcb->flags &= ~TF_PERSIST;
 			tcp_rexmt_arm(pcb);
+		} else if (!timer_pending(&pcb->t_rexmt)) {
+			tcp_rexmt_arm(pcb);
+		}
 		return;
 	}
-	unsent = pcb->sb_len;
-	if (unsent > 0 && pcb->snd_wnd == 0 && pcb->state >= SHUNT_TCP_ESTABLISHED) {
-		/* Persist: probe the closed window with exponential backoff. */
-		if (!timer_pending(&pcb->t_rexmt)) {
-			uint64_t d = (uint64_t)pcb->rto_us << (pcb->nprobes < 10 ? pcb->nprobes : 10);
+	if (pcb->sb_len > 0 && pcb->state >= SHUNT_TCP_ESTABLISHED) {
+		/*
+		 * Data waits and nothing is in flight: a shut window, or one too
+		 * small for sender SWS avoidance, or a cork.  The persist timer
+		 * probes a shut window with backoff (RFC 9293 §3.8.6.1) and is the
+		 * override timeout of SWS avoidance otherwise (§3.8.6.2.1) -- as
+		 * Linux's probe timer, which also bounds a cork.
+		 */
+		if (!(pcb->flags & TF_PERSIST) || !timer_pending(&pcb->t_rexmt)) {
+			uint64_t d = (uint64_t)pcb->rto_us << (pcb->pbackoff < 10 ? pcb->pbackoff : 10);
 
+			pcb->flags |= TF_PERSIST;
 			timer_arm(pcb->stack, &pcb->t_rexmt, rto_clamp(pcb->stack, d) * NS_PER_US);
 		}
 		return;
 	}
+	pcb->flags &= ~TF_PERSIST;
 	timer_cancel(pcb->stack, &pcb->t_rexmt);
 }
 
@@ -136,19 +147,28 @@ rexmt_fire(struct shunt_stack *s, struct shunt_timer *t)
 		tcp_send_syn(pcb);
 		return;
 	}
-	if (pcb->snd_nxt == pcb->snd_una) {
-		/* Persist timer: the window is closed and data waits. */
-		if (pcb->sb_len == 0 || pcb->snd_wnd != 0)
+	if (pcb->flags & TF_PERSIST) {
+		pcb->flags &= ~TF_PERSIST;
+		if (pcb->snd_nxt != pcb->snd_una || pcb->sb_len == 0)
 			return;
+		if (pcb->snd_wnd != 0) {
+			tcp_send_wakeup(pcb);
+			return;
+		}
+		/* Probes only time out while unanswered: a peer that ACKs them may keep its window shut. */
 		if (++pcb->nprobes > s->cfg.tcp_retries) {
 			tcp_drop(pcb, -ETIMEDOUT);
 			return;
 		}
+		if (pcb->pbackoff < 255)
+			pcb->pbackoff++;
 		STAT_INC(s, tcp_persist_tx);
 		tcp_send_probe(pcb);
 		tcp_rexmt_update(pcb);
 		return;
 	}
+	if (pcb->snd_nxt == pcb->snd_una)
+		return;
 	/* Retransmission timeout (RFC 6298 §5.4-5.7, RFC 5681 §3.1). */
 	if (pcb->nrtx == 0)
 		pcb->first_rtx_time = s->now;
@@ -213,14 +233,15 @@ misc_fire(struct shunt_stack *s, struct shunt_timer *t)
 {
 	struct shunt_tcp_pcb *pcb = PCB_OF(t, t_misc);
 
+	if (pcb->state == SHUNT_TCP_CLOSED) {
+		/* Reset by close(): freed here, outside any callback of its own. */
+		if (pcb->flags & TF_CLOSED)
+			tcp_pcb_free(pcb);
+		return;
+	}
 	if (pcb->state == SHUNT_TCP_TIME_WAIT) {
 		/* 2 MSL are over. */
-		if (pcb->flags & TF_CLOSED) {
-			tcp_pcb_free(pcb);
-		} else {
-			tcp_conn_hash_remove(pcb);
-			tcp_set_state(pcb, SHUNT_TCP_CLOSED);
-		}
+		tcp_finished(pcb);
 		return;
 	}
 	if ((pcb->flags & TF_CLOSED) && pcb->state == SHUNT_TCP_FIN_WAIT_2 &&

@@ -130,7 +130,7 @@ shunt_script_inject(struct shunt_netif *nif, const void *frame, uint32_t len)
 }
 
 int
-shunt_script_take(struct shunt_netif *nif, void *buf, uint32_t cap)
+shunt_script_take_flags(struct shunt_netif *nif, void *buf, uint32_t cap, uint8_t *ol_flags, uint16_t *tso_mss)
 {
 	struct script_port *sp = shunt_netif_priv(nif);
 	struct shunt_pbuf *p = q_pop(&sp->tx);
@@ -139,8 +139,18 @@ shunt_script_take(struct shunt_netif *nif, void *buf, uint32_t cap)
 	if (p == NULL)
 		return -1;
 	n = (int)shunt_pbuf_copy_out(p, 0, buf, cap);
+	if (ol_flags != NULL)
+		*ol_flags = p->ol_flags;
+	if (tso_mss != NULL)
+		*tso_mss = p->tso_mss;
 	shunt_pbuf_free(p);
 	return n;
+}
+
+int
+shunt_script_take(struct shunt_netif *nif, void *buf, uint32_t cap)
+{
+	return shunt_script_take_flags(nif, buf, cap, NULL, NULL);
 }
 
 uint32_t

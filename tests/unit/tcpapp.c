@@ -72,7 +72,11 @@ on_recv(void *arg, struct shunt_tcp_pcb *pcb, struct shunt_pbuf *p, int err)
 		a->rx_got += q->len;
 	}
 	shunt_pbuf_free(p);
-	shunt_tcp_recved(pcb, n);
+	a->recv_calls++;
+	if (a->manual_recved)
+		a->unread += n;
+	else
+		shunt_tcp_recved(pcb, n);
 	return 0;
 }
 

@@ -18,6 +18,9 @@ struct tapp {
 	int close_when_done;		/* close after sending everything and receiving the FIN */
 	int refuse_next;		/* refuse one delivery (tests the refused-data path) */
 	uint32_t chunk;			/* write size, 0 = as much as fits */
+	int manual_recved;		/* do not give the window back: the test calls shunt_tcp_recved */
+	uint64_t unread;		/* received and not given back (manual_recved) */
+	int recv_calls;
 	struct tapp *accept_into;	/* listeners: the app that takes the next connection */
 };
 

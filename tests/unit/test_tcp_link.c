@@ -6,6 +6,8 @@
 #include <arpa/inet.h>
 #include "testnet.h"
 #include "tcpapp.h"
+#include "priv/stack.h"
+#include "priv/tcp.h"
 
 struct pair {
 	struct tapp srv, cli, lst;
@@ -83,43 +85,114 @@ TEST(tcp_link_handshake_and_small_exchange)
 	testnet_fini(&tn);
 }
 
-static void
+/*
+ * Polls both stacks, jumping virtual time from event to event (a frame due
+ * on the link, a timer), until done or `limit` of virtual time passed.
+ * Returns the virtual time it took, or UINT64_MAX.
+ */
+static uint64_t
+run_events(struct testnet *tn, uint64_t limit, int (*done)(void *), void *arg)
+{
+	uint64_t start = tn->clock.now;
+
+	for (;;) {
+		uint64_t next, d;
+
+		shunt_stack_poll(tn->s[0]);
+		shunt_stack_poll(tn->s[1]);
+		if (done(arg))
+			return tn->clock.now - start;
+		next = shunt_link_next_due(tn->link);
+		d = shunt_stack_next_deadline(tn->s[0]);
+		if (d < next)
+			next = d;
+		d = shunt_stack_next_deadline(tn->s[1]);
+		if (d < next)
+			next = d;
+		if (next <= tn->clock.now)
+			next = tn->clock.now + 1000;
+		if (next == UINT64_MAX || next - start > limit)
+			return UINT64_MAX;
+		tn->clock.now = next;
+	}
+}
+
+/*
+ * Two stacks, one connection, `bytes` each way at once, compared byte for
+ * byte by the apps; then both close.  Returns the virtual time the transfer
+ * took (the test fails past max_virtual_s).
+ */
+static uint64_t
 bulk(uint64_t seed, const struct shunt_link_faults *f, uint64_t bytes, const char *cc, uint64_t max_virtual_s)
 {
 	static struct testnet tn;
 	static struct pair p;
 	struct shunt_stack_config c;
-	int rounds;
+	struct shunt_link_stats st[2];
+	uint64_t took;
 
 	shunt_stack_config_init(&c);
 	if (cc != NULL)
 		c.tcp_cc = cc;
 	testnet_init(&tn, &c, seed);
 	if (f != NULL) {
-		shunt_link_set_faults(tn.link, 0, f);
-		shunt_link_set_faults(tn.link, 1, f);
+		struct shunt_link_faults g = *f;
+
+		g.seed = f->seed + seed * 7919;
+		shunt_link_set_faults(tn.link, 0, &g);
+		g.seed += 1;
+		shunt_link_set_faults(tn.link, 1, &g);
 	}
 	pair_open(&tn, &p, bytes, bytes);
-	/* Virtual time steps of 50 µs; the bound is stated in virtual seconds. */
-	rounds = testnet_run(&tn, 50000, (int)(max_virtual_s * 20000), pair_done, &p);
-	CHECKF(rounds >= 0, "seed %llu: transfer stalled: up %llu/%llu acked %llu, down %llu/%llu acked %llu",
-	    (unsigned long long)seed, (unsigned long long)p.srv.rx_got, (unsigned long long)bytes,
+	took = run_events(&tn, max_virtual_s * 1000000000ull, pair_done, &p);
+	shunt_link_get_stats(tn.link, 0, &st[0]);
+	shunt_link_get_stats(tn.link, 1, &st[1]);
+	if (took == UINT64_MAX) {
+		struct tapp *ap[2] = { &p.cli, &p.srv };
+
+		for (int k = 0; k < 2; k++) {
+			struct shunt_tcp_info i;
+
+			if (ap[k]->pcb == NULL) {
+				fprintf(stderr, "    %s: no pcb, err %d\n", k ? "srv" : "cli", ap[k]->err);
+				continue;
+			}
+			shunt_tcp_get_info(ap[k]->pcb, &i);
+			fprintf(stderr, "    %s: state %u ca %u rto %u retr %u probes %u cwnd %u ssthresh %u "
+			    "snd_wnd %u rcv_wnd %u unacked %u sacked %u lost %u outq %u queued %llu\n",
+			    k ? "srv" : "cli", i.state, i.ca_state, i.rto_us, i.retransmits, i.probes, i.snd_cwnd, i.snd_ssthresh, i.snd_wnd,
+			    i.rcv_wnd, i.unacked, i.sacked, i.lost, shunt_tcp_outq(ap[k]->pcb),
+			    (unsigned long long)ap[k]->tx_queued);
+			fprintf(stderr, "    %s: rexmt timer %s, %lld ms to go\n", k ? "srv" : "cli",
+			    timer_pending(&ap[k]->pcb->t_rexmt) ? "armed" : "idle",
+			    (long long)(ap[k]->pcb->t_rexmt.expires - tn.clock.now) / 1000000);
+		}
+	}
+	CHECKF(took != UINT64_MAX, "seed %llu %s: transfer stalled past %llu s: up %llu/%llu acked %llu, down "
+	    "%llu/%llu acked %llu (link: sent %llu lost %llu)", (unsigned long long)seed, cc ? cc : "default",
+	    (unsigned long long)max_virtual_s, (unsigned long long)p.srv.rx_got, (unsigned long long)bytes,
 	    (unsigned long long)p.cli.tx_acked, (unsigned long long)p.cli.rx_got, (unsigned long long)bytes,
-	    (unsigned long long)p.srv.tx_acked);
+	    (unsigned long long)p.srv.tx_acked, (unsigned long long)(st[0].sent + st[1].sent),
+	    (unsigned long long)(st[0].lost + st[1].lost));
+	CHECK_EQ(p.cli.rx_got, bytes);
+	CHECK_EQ(p.srv.rx_got, bytes);
 	CHECK_EQ(p.cli.rx_bad, 0);
 	CHECK_EQ(p.srv.rx_bad, 0);
 	CHECK_EQ(p.cli.err, 0);
 	CHECK_EQ(p.srv.err, 0);
+	if (f != NULL && f->corrupt_ppm != 0)
+		CHECK(st[0].corrupted + st[1].corrupted > 0);
 	p.cli.close_when_done = p.srv.close_when_done = 1;
 	tapp_pump(&p.cli);
 	tapp_pump(&p.srv);
 	shunt_tcp_close(p.cli.pcb);
 	p.cli.pcb = NULL;
 	p.cli.closed = 1;
-	CHECKF(testnet_run(&tn, 1000000, 600000, pair_closed, &p) >= 0, "seed %llu: close did not finish",
-	    (unsigned long long)seed);
+	CHECKF(run_events(&tn, 600ull * 1000000000ull, pair_closed, &p) != UINT64_MAX,
+	    "seed %llu: close did not finish", (unsigned long long)seed);
 	shunt_tcp_close(p.lpcb);
 	testnet_fini(&tn);
+	return took;
 }
 
 TEST(tcp_link_bulk_1mb_clean)
@@ -136,4 +209,109 @@ TEST(tcp_link_bulk_1mb_loss)
 	f.loss_ppm = 50000;
 	f.delay_ns = 1000000;
 	bulk(3, &f, 1 << 20, NULL, 120);
+}
+
+/*
+ * The matrix: 10 MB each way at once, for 50 seeds per class, half of them
+ * with CUBIC and half with NewReno, over a link with 1 ms of delay each way
+ * (so 2 ms RTT; the windows allow ~256 KiB in flight).  Under the sanitizers
+ * a reduced matrix runs (3 seeds, 1 MB).  Bounds are in virtual seconds and
+ * generous against what each class needs (see the printed worst case).
+ */
+#if defined(__SANITIZE_ADDRESS__)
+#define MATRIX_SEEDS	3
+#define MATRIX_BYTES	(1u << 20)
+#else
+#define MATRIX_SEEDS	50
+#define MATRIX_BYTES	(10u << 20)
+#endif
+
+static void
+matrix(const char *name, const struct shunt_link_faults *f, uint64_t bound_s)
+{
+	uint64_t worst = 0, sum = 0, seed;
+
+	for (seed = 1; seed <= MATRIX_SEEDS; seed++) {
+		uint64_t took = bulk(seed, f, MATRIX_BYTES, (seed & 1) ? "cubic" : "newreno", bound_s);
+
+		sum += took;
+		if (took > worst)
+			worst = took;
+	}
+	printf("    %s: %d seeds x %u bytes each way: mean %.3f s, worst %.3f s virtual (bound %llu s)\n", name,
+	    MATRIX_SEEDS, MATRIX_BYTES, (double)sum / MATRIX_SEEDS / 1e9, (double)worst / 1e9,
+	    (unsigned long long)bound_s);
+}
+
+static struct shunt_link_faults
+faults(uint32_t loss, uint32_t reorder, uint32_t dup, uint32_t corrupt)
+{
+	struct shunt_link_faults f;
+
+	memset(&f, 0, sizeof(f));
+	f.delay_ns = 1000000;
+	f.loss_ppm = loss;
+	f.reorder_ppm = reorder;
+	f.reorder_delay_ns = 3000000;
+	f.dup_ppm = dup;
+	f.corrupt_ppm = corrupt;
+	f.seed = 101;
+	return f;
+}
+
+TEST(tcp_link_matrix_clean)
+{
+	struct shunt_link_faults f = faults(0, 0, 0, 0);
+
+	matrix("clean", &f, 5);
+}
+
+TEST(tcp_link_matrix_loss_1pct)
+{
+	struct shunt_link_faults f = faults(10000, 0, 0, 0);
+
+	matrix("loss 1%", &f, 30);
+}
+
+TEST(tcp_link_matrix_loss_5pct)
+{
+	struct shunt_link_faults f = faults(50000, 0, 0, 0);
+
+	matrix("loss 5%", &f, 60);
+}
+
+TEST(tcp_link_matrix_loss_20pct)
+{
+	struct shunt_link_faults f = faults(200000, 0, 0, 0);
+
+	matrix("loss 20%", &f, 600);
+}
+
+TEST(tcp_link_matrix_reorder)
+{
+	struct shunt_link_faults f = faults(0, 50000, 0, 0);
+
+	matrix("reorder 5%", &f, 30);
+}
+
+TEST(tcp_link_matrix_duplicate)
+{
+	struct shunt_link_faults f = faults(0, 0, 50000, 0);
+
+	matrix("duplicate 5%", &f, 10);
+}
+
+TEST(tcp_link_matrix_corrupt)
+{
+	struct shunt_link_faults f = faults(0, 0, 0, 20000);
+
+	matrix("corrupt 2%", &f, 30);
+}
+
+TEST(tcp_link_matrix_all_together)
+{
+	struct shunt_link_faults f = faults(20000, 20000, 20000, 10000);
+
+	f.jitter_ns = 500000;
+	matrix("all (loss 2%, reorder 2%, dup 2%, corrupt 1%, jitter)", &f, 60);
 }

@@ -48,6 +48,8 @@ struct ip4_rx;
 #define TF_WND_UPDATE	0x00800000u	/* the window opened enough to tell the peer */
 #define TF_SYNCOOKIE	0x01000000u	/* created from a SYN cookie */
 #define TF_QUICKACK_OFF	0x02000000u
+#define TF_ACCEPTING	0x04000000u	/* in the listener's accept callback: survives the listener's close */
+#define TF_PERSIST	0x08000000u	/* t_rexmt runs as the persist timer */
 
 /* Recovery states (Linux's names in tcp_info.ca_state). */
 enum tcp_ca_state {
@@ -117,10 +119,13 @@ struct shunt_tcp_pcb {
 	uint32_t recover;			/* RFC 6582 recover / RFC 6675 RecoveryPoint */
 	uint32_t high_rxt;			/* retransmitted up to here in this recovery */
 	uint32_t lost_to;			/* unSACKed bytes below this are lost */
+	uint32_t rtx_mark;			/* snd_nxt when the current retransmissions went out */
+	uint32_t rtx_ts;			/* our TSval of the last retransmission */
 	uint32_t bytes_acked;			/* for congestion avoidance byte counting */
 	uint16_t dupacks;
 	uint8_t nrtx;				/* consecutive RTO expiries */
 	uint8_t nprobes;			/* persist / keepalive probes unanswered */
+	uint8_t pbackoff;			/* persist timer backoff (kept while the window stays shut) */
 	uint8_t syn_rtx;
 	const struct tcp_cc_ops *cc;
 	struct cubic_state cubic;
@@ -169,12 +174,14 @@ struct shunt_tcp_pcb {
 	uint8_t keepcnt;
 	uint8_t ttl, tos;
 	uint32_t user_timeout_ms;
+	int32_t linger_s;			/* SO_LINGER: -1 off, 0 abortive close */
 	uint64_t first_rtx_time;		/* ns: start of the current retransmission run */
 
 	/* listener */
 	uint16_t backlog;			/* listeners: bound on unaccepted connections */
 	uint16_t accept_pending;		/* listeners: children not yet accepted */
 	uint16_t syn_pending;			/* listeners: children in SYN_RECEIVED */
+	uint64_t cookie_sent;			/* listeners: when the last SYN cookie went out (ns, 0 never) */
 
 	/* application */
 	void *arg;
@@ -212,6 +219,7 @@ struct tcp_stack {
 	uint16_t next_ephemeral;
 	const struct tcp_cc_ops *default_cc;
 	uint32_t ooo_bytes;			/* out-of-order data held by all connections */
+	struct shunt_tcp_pcb *input_pcb;	/* the connection a segment is being processed for */
 };
 
 /* Stack-wide tunables, taken from the stack config in ns/us. */
@@ -240,6 +248,10 @@ uint32_t tcp_ts_now(struct shunt_tcp_pcb *pcb);
 /* Tears the connection down: err callback (if err != 0 and the app still owns it), free. */
 void tcp_drop(struct shunt_tcp_pcb *pcb, int err);
 void tcp_time_wait_enter(struct shunt_tcp_pcb *pcb);
+/* Normal end: freed, or left CLOSED for the application that still holds it. */
+void tcp_finished(struct shunt_tcp_pcb *pcb);
+/* close() that ends in a RST: out of the tables now, freed at the next poll (safe inside callbacks). */
+void tcp_close_reset(struct shunt_tcp_pcb *pcb);
 int tcp_choose_wscale(uint32_t rcvbuf);
 void tcp_init_child(struct shunt_tcp_pcb *child, struct shunt_tcp_pcb *lpcb, const struct tcp_seg *seg);
 void tcp_established(struct shunt_tcp_pcb *pcb);
@@ -263,6 +275,8 @@ uint32_t tcp_rcv_window(struct shunt_tcp_pcb *pcb);	/* what we would announce, u
 uint32_t tcp_flight(const struct shunt_tcp_pcb *pcb);
 void sb_drop_acked(struct shunt_tcp_pcb *pcb, uint32_t n);
 int tcp_send_data_at(struct shunt_tcp_pcb *pcb, uint32_t seq, uint32_t len, int rtx);
+/* Persist timer with an open window: send what fits, ignoring SWS avoidance, Nagle and cork. */
+void tcp_send_wakeup(struct shunt_tcp_pcb *pcb);
 
 /* tcp_timer.c */
 void tcp_timers_init(struct shunt_tcp_pcb *pcb);
@@ -290,7 +304,11 @@ uint32_t tcp_sack_unsacked_between(const struct shunt_tcp_pcb *pcb, uint32_t a, 
 uint32_t tcp_sack_lost_boundary(const struct shunt_tcp_pcb *pcb);
 
 /* tcp_reass.c */
-/* Queues an out-of-order segment (takes p); returns 0, or -ENOMEM if it was dropped. */
+/*
+ * Queues an out-of-order segment (takes p); returns 0, or -ENOMEM if it was
+ * dropped.  Memory is charged by the buffers a segment pins, not by its
+ * payload, so that tiny segments cannot hold the pool hostage.
+ */
 int tcp_reass_insert(struct shunt_tcp_pcb *pcb, struct shunt_pbuf *p, uint32_t seq, uint32_t len, int fin);
 /* Takes the segments that rcv_nxt now reaches (chained by qnext), trimmed; *fin set if a FIN was queued. */
 struct shunt_pbuf *tcp_reass_pull(struct shunt_tcp_pcb *pcb, int *fin);
