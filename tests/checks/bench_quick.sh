@@ -1,0 +1,31 @@
+#!/bin/sh
+# Smoke run of the benchmark harness (bench/): builds $BUILD/bench/shunt-bench
+# and runs every benchmark briefly (bench-quick-run, bounded to 60 s).  Fails
+# when the harness fails: a build error, a benchmark that reports an error, a
+# pool leak or a retransmission on the lossless bench wire.  Figures that
+# vary too much are only flagged: a smoke run on a shared machine measures
+# nothing.
+set -u
+BUILD=${BUILD:-build}
+cd "$(dirname "$0")/../.."
+
+if ! pkg-config --exists benchmark 2>/dev/null && [ ! -f /usr/include/benchmark/benchmark.h ]; then
+	echo "Google Benchmark (libbenchmark-dev) is not installed"
+	exit 77
+fi
+if [ ! -f "$BUILD/libshunt-core.a" ]; then
+	echo "$BUILD/libshunt-core.a not built (run make first)"
+	exit 1
+fi
+if ! make -s BUILD="$BUILD" -f Makefile -f bench/Makefile.inc bench-bins; then
+	echo "building the benchmarks failed"
+	exit 1
+fi
+timeout --kill-after=5 60 make -s BUILD="$BUILD" -f Makefile -f bench/Makefile.inc bench-quick-run
+rc=$?
+case $rc in
+0) ;;
+124|137) echo "bench-quick-run did not finish within 60 s"; rc=1 ;;
+*) echo "bench-quick-run failed (exit $rc)" ;;
+esac
+exit "$rc"
