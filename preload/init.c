@@ -19,6 +19,13 @@ char **shim_saved_env;
 
 static void print_stats(void);
 
+static void
+dpdk_log(const char *line, void *arg)
+{
+	(void)arg;
+	shim_log(LOG_DEBUG, "dpdk: %s", line);
+}
+
 __attribute__((constructor(102))) static void
 shim_init(void)
 {
@@ -39,16 +46,17 @@ bring_up(void)
 	int err = 0, have_affinity;
 
 	/* Every DPDK process needs its own file prefix; telemetry would open a socket of its own. */
-	snprintf(args, sizeof(args), "%s%s%s", c->dpdk,
-	    strstr(c->dpdk, "--file-prefix") ? "" : " --file-prefix=shunt",
-	    strstr(c->dpdk, "telemetry") ? "" : " --no-telemetry");
-	if (strstr(c->dpdk, "--file-prefix") == NULL) {
-		size_t n = strlen(args);
+	{
+		char prefix[64] = "";
 
-		snprintf(args + n, sizeof(args) - n, "%d", (int)getpid());
+		if (strstr(c->dpdk, "--file-prefix") == NULL)
+			snprintf(prefix, sizeof(prefix), " --file-prefix=shunt%d", (int)getpid());
+		snprintf(args, sizeof(args), "%s%s%s", c->dpdk, prefix,
+		    strstr(c->dpdk, "telemetry") ? "" : " --no-telemetry");
 	}
 	/* The EAL pins its calling thread to the main lcore: the application's thread must not stay pinned. */
 	have_affinity = sched_getaffinity(0, sizeof(saved), &saved) == 0;
+	shunt_dpdk_set_log(dpdk_log, NULL);
 	err = shunt_dpdk_eal_init(args, errbuf, sizeof(errbuf));
 	if (have_affinity)
 		sched_setaffinity(0, sizeof(saved), &saved);

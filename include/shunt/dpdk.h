@@ -33,6 +33,13 @@ extern "C" {
  */
 SHUNT_API int shunt_dpdk_eal_init(const char *eal_args, char *errbuf, size_t errlen);
 
+/*
+ * Sends DPDK's own log lines (EAL, PMDs) to fn, one line per call, instead of
+ * stderr.  Call before shunt_dpdk_eal_init to catch what it logs.
+ */
+typedef void (*shunt_dpdk_log_fn)(const char *line, void *arg);
+SHUNT_API int shunt_dpdk_set_log(shunt_dpdk_log_fn fn, void *arg);
+
 struct shunt_dpdk_port_config {
 	const char *port_name;		/* ethdev name ("net_tap0"); NULL: use port_id */
 	uint16_t port_id;
