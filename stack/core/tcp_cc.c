@@ -214,6 +214,31 @@ static const struct tcp_cc_ops cubic_ops = {
 	.idle_restart = restart_window,
 };
 
+#define CWND_MAX	(1u << 30)
+
+void
+tcp_cc_on_ack(struct shunt_tcp_pcb *pcb, uint32_t acked, uint64_t now)
+{
+	uint32_t flight_before = pcb->snd_nxt - pcb->snd_una + acked;
+	int limited;
+
+	/*
+	 * RFC 7661: a window the sender does not fill says nothing about the
+	 * path, so it grows only while it limits the sender (in slow start,
+	 * while it is below twice the flight, as Linux counts it).  Without
+	 * this an application-limited flow inflates cwnd without bound.
+	 */
+	if (pcb->cwnd < pcb->ssthresh)
+		limited = pcb->cwnd < 2 * flight_before;
+	else
+		limited = flight_before + pcb->mss >= pcb->cwnd;
+	if (!limited)
+		return;
+	pcb->cc->on_ack(pcb, acked, now);
+	if (pcb->cwnd > CWND_MAX)
+		pcb->cwnd = CWND_MAX;
+}
+
 const struct tcp_cc_ops *
 tcp_cc_find(const char *name)
 {

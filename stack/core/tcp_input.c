@@ -561,14 +561,14 @@ ack_input(struct shunt_tcp_pcb *pcb, struct tcp_seg *seg)
 			}
 			break;
 		case CA_LOSS:
-			pcb->cc->on_ack(pcb, data_acked, s->now);
+			tcp_cc_on_ack(pcb, data_acked, s->now);
 			if (seq_geq(ack, pcb->recover)) {
 				pcb->ca_state = CA_OPEN;
 				pcb->cc->recovered(pcb, s->now);
 			}
 			break;
 		default:
-			pcb->cc->on_ack(pcb, data_acked, s->now);
+			tcp_cc_on_ack(pcb, data_acked, s->now);
 			pcb->dupacks = 0;
 			pcb->ca_state = pcb->nsacked ? CA_DISORDER : CA_OPEN;
 			break;

@@ -317,6 +317,8 @@ void tcp_reass_flush(struct shunt_tcp_pcb *pcb);
 /* tcp_cc.c */
 const struct tcp_cc_ops *tcp_cc_find(const char *name);
 void tcp_cc_enter_recovery(struct shunt_tcp_pcb *pcb, uint64_t now);
+/* New data acknowledged (snd_una already moved): grow cwnd if it limited the sender. */
+void tcp_cc_on_ack(struct shunt_tcp_pcb *pcb, uint32_t acked, uint64_t now);
 void tcp_cc_rto(struct shunt_tcp_pcb *pcb, uint64_t now);
 
 /* tcp_syncookie.c */
