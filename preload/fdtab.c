@@ -63,12 +63,16 @@ fdinfo_new(int domain, int type, int protocol)
 	fi->protocol = protocol;
 	fi->sfd = -1;
 	fi->sep = -1;
+	fi->relay_fd = -1;
 	return fi;
 }
 
 void
 fdinfo_put(struct fdinfo *fi)
 {
-	if (fi != NULL && --fi->refs == 0)
+	if (fi != NULL && --fi->refs == 0) {
+		if (fi->relay_fd >= 0)
+			REAL(close)(fi->relay_fd);
 		free(fi);
+	}
 }

@@ -19,6 +19,31 @@ char **shim_saved_env;
 
 static void print_stats(void);
 
+/*
+ * Some PMDs (net_tap) learn of arriving frames by signal-driven I/O on their
+ * descriptors.  Such a signal may land on any thread, and there it cuts the
+ * program's poll() or epoll_wait() short with EINTR.  Descriptors that got
+ * O_ASYNC while DPDK started are pointed at the poller thread instead, which
+ * also turns the signal into a wake-up for the poller.
+ */
+static void
+route_nic_signals(int first_fd, int tid)
+{
+	struct f_owner_ex own = { F_OWNER_TID, tid };
+	int fd, n = 0;
+
+	for (fd = first_fd; fd < first_fd + 4096; fd++) {
+		int fl = REAL(fcntl)(fd, F_GETFL, 0);
+
+		if (fl < 0 || !(fl & O_ASYNC))
+			continue;
+		if (REAL(fcntl)(fd, F_SETOWN_EX, (long)(uintptr_t)&own) == 0)
+			n++;
+	}
+	if (n > 0)
+		shim_log(LOG_DEBUG, "routed the NIC's I/O signals of %d descriptors to the poller (tid %d)", n, tid);
+}
+
 static void
 dpdk_log(const char *line, void *arg)
 {
@@ -43,7 +68,7 @@ bring_up(void)
 	struct shunt_sys_config ycfg;
 	char args[1200], errbuf[256] = "";
 	cpu_set_t saved;
-	int err = 0, have_affinity;
+	int err = 0, have_affinity, first_fd;
 
 	/* Every DPDK process needs its own file prefix; telemetry would open a socket of its own. */
 	{
@@ -56,6 +81,11 @@ bring_up(void)
 	}
 	/* The EAL pins its calling thread to the main lcore: the application's thread must not stay pinned. */
 	have_affinity = sched_getaffinity(0, sizeof(saved), &saved) == 0;
+	first_fd = dup(0);
+	if (first_fd >= 0)
+		REAL(close)(first_fd);
+	else
+		first_fd = 3;
 	shunt_dpdk_set_log(dpdk_log, NULL);
 	err = shunt_dpdk_eal_init(args, errbuf, sizeof(errbuf));
 	if (have_affinity)
@@ -108,6 +138,8 @@ bring_up(void)
 		shim.stack = NULL;
 		return -1;
 	}
+	if (shunt_sys_poller_tid(shim.sys) > 0)
+		route_nic_signals(first_fd, shunt_sys_poller_tid(shim.sys));
 	if (c->stats_at_exit)
 		atexit(print_stats);
 	{

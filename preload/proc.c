@@ -3,9 +3,11 @@
  *
  * fork: the stack and its NIC queues belong to the process that started
  * them.  A child never touches them: shunt is off in the child (its new
- * sockets go to the kernel), and the shunt sockets it inherited are orphans:
- * using one fails with EBADF, closing one only closes the child's descriptor,
- * so the parent's connections carry on undisturbed.  The parent takes the
+ * sockets go to the kernel).  Connected TCP shunt sockets (up to RELAY_MAX of
+ * them) reach the child as Unix sockets relayed by the parent once the parent
+ * lets go (relay.c), so a forking server works; every other inherited shunt
+ * socket is an orphan: using one fails with EBADF, closing one only closes the
+ * child's descriptor, so the parent's connections carry on undisturbed.  The parent takes the
  * stack's lock across fork() so that the child's copy of the stack is never
  * caught half-updated (nobody in the child uses it, but its memory is freed
  * from a consistent state).  A program that forks before its first socket
@@ -54,27 +56,93 @@ orphan_inherited(void)
 	}
 }
 
+struct pending_relay {
+	int fd, near, far, cloexec;
+};
+
+/* Before fork: a socketpair for each connected TCP shunt socket, unless there are too many. */
+static int
+prepare_relays(struct pending_relay *pr)
+{
+	int fd, n = 0;
+
+	for (fd = 0; fd < shim_maxfd; fd++) {
+		struct fdinfo *fi;
+		struct sockaddr_in peer;
+		socklen_t pl = sizeof(peer);
+		int sv[2];
+
+		if (fd_kind(fd) != FD_SHUNT)
+			continue;
+		fi = fd_info(fd);
+		if (fi->type != SOCK_STREAM || shunt_getpeername(shim.sys, fi->sfd, (struct sockaddr *)&peer, &pl) != 0)
+			continue;
+		if (n == RELAY_MAX) {
+			/* Many connections (a database's snapshot child): the child gets none. */
+			while (n > 0) {
+				n--;
+				REAL(close)(pr[n].near);
+				REAL(close)(pr[n].far);
+			}
+			shim_log(LOG_INFO, "fork: more than %d connections; the child gets none of them", RELAY_MAX);
+			return 0;
+		}
+		if (REAL(socketpair)(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0)
+			continue;
+		pr[n].fd = fd;
+		pr[n].near = sv[0];
+		pr[n].far = sv[1];
+		pr[n].cloexec = (REAL(fcntl)(fd, F_GETFD, 0) & FD_CLOEXEC) != 0;
+		n++;
+	}
+	return n;
+}
+
 EXPORT pid_t
 fork(void)
 {
+	struct pending_relay pr[RELAY_MAX];
 	pid_t pid;
-	int up = shim.init_state == 1 && !shim.in_child;
+	int up = shim.init_state == 1 && !shim.in_child, n, i;
 
 	if (!up)
 		return REAL(fork)();
 	pthread_mutex_lock(&shim.lock);
+	n = prepare_relays(pr);
 	shunt_sys_lock(shim.sys);
 	pid = REAL(fork)();
 	if (pid == 0) {
 		pthread_mutex_init(&shim.lock, NULL);
 		shim.in_child = 1;
 		shim.init_state = -1;
+		for (i = 0; i < n; i++) {
+			/* The descriptor becomes the far end: a kernel socket the child owns. */
+			REAL(dup2)(pr[i].far, pr[i].fd);
+			if (pr[i].cloexec)
+				REAL(fcntl)(pr[i].fd, F_SETFD, FD_CLOEXEC);
+			REAL(close)(pr[i].far);
+			REAL(close)(pr[i].near);
+			fd_set_kind(pr[i].fd, FD_KERNEL, NULL);
+		}
 		orphan_inherited();
-		shim_log(LOG_INFO, "forked from %d: shunt is off in this process; inherited shunt sockets are "
-		    "the parent's", (int)shim.pid);
+		shim_log(LOG_INFO, "forked from %d: shunt is off in this process; %d connections relayed, other "
+		    "inherited shunt sockets are the parent's", (int)shim.pid, n);
 		return 0;
 	}
 	shunt_sys_unlock(shim.sys);
+	for (i = 0; i < n; i++) {
+		struct fdinfo *fi = fd_info(pr[i].fd);
+
+		REAL(close)(pr[i].far);
+		if (pid < 0 || fi == NULL) {
+			REAL(close)(pr[i].near);
+			continue;
+		}
+		/* One child per connection gets the relay: an older one sees the end of its stream. */
+		if (fi->relay_fd >= 0)
+			REAL(close)(fi->relay_fd);
+		fi->relay_fd = pr[i].near;
+	}
 	pthread_mutex_unlock(&shim.lock);
 	return pid;
 }

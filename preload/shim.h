@@ -92,6 +92,7 @@ struct fdinfo {
 	int bound_port;		/* FD_PENDING: a port given to bind() before the way was known */
 	struct optrec opts[16];	/* FD_PENDING: options to replay on the chosen side */
 	int nopts;
+	int relay_fd;		/* FD_SHUNT: our end of a pair shared with a forked child, or -1 */
 };
 
 extern _Atomic(uint8_t) *shim_fdk;	/* kind per descriptor */
@@ -170,6 +171,11 @@ void shim_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 
 #define LOG_DEBUG	3
 
 /* ---- helpers shared by the wrappers ---- */
+
+/* Starts relaying shunt socket sfd to a forked child through ufd (relay.c). */
+int shim_relay_start(int sfd, int ufd);
+/* Connected shunt sockets shared with a child at fork: at most this many get a relay. */
+#define RELAY_MAX 64
 
 /* Decides the way of a pending socket: to shunt (1) or the kernel (0). */
 int shim_commit(int fd, struct fdinfo *fi, int to_shunt);

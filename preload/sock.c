@@ -375,6 +375,12 @@ close(int fd)
 			if (fd != fi->sfd)
 				r = REAL(close)(fd);
 			fi->refs--;
+		} else if (fi->relay_fd >= 0 && !shim.in_child && shim_relay_start(fi->sfd, fi->relay_fd) == 0) {
+			/* A forked child shares the connection: the relay owns it from now on. */
+			fi->relay_fd = -1;
+			if (fd != fi->sfd)
+				REAL(close)(fd);
+			fdinfo_put(fi);
 		} else {
 			r = shunt_close(shim.sys, fi->sfd);
 			if (fd != fi->sfd)

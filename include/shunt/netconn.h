@@ -45,6 +45,8 @@ SHUNT_API struct shunt_sys *shunt_sys_create(struct shunt_stack *s, const struct
 /* Stops the poller, closes every socket and netconn, destroys nothing else: the stack is the caller's again. */
 SHUNT_API void shunt_sys_destroy(struct shunt_sys *sys);
 SHUNT_API struct shunt_stack *shunt_sys_stack(struct shunt_sys *sys);
+/* The poller thread's id (0 without one): where signals meant for the NIC should go. */
+SHUNT_API int shunt_sys_poller_tid(struct shunt_sys *sys);
 /* For raw-API code sharing the stack with threads: hold the lock around raw calls. */
 SHUNT_API void shunt_sys_lock(struct shunt_sys *sys);
 SHUNT_API void shunt_sys_unlock(struct shunt_sys *sys);

@@ -167,6 +167,7 @@ poller_main(void *arg)
 	struct shunt_sys *sys = arg;
 	uint64_t last_busy = sys_now(), sleep_us = 1;
 
+	atomic_store(&sys->poller_tid, (int)syscall(SYS_gettid));
 	if (sys->cfg.poller_cpu >= 0) {
 		cpu_set_t set;
 
@@ -305,6 +306,17 @@ shunt_sys_destroy(struct shunt_sys *sys)
 	pthread_mutex_unlock(&sys->lock);
 	pthread_mutex_destroy(&sys->lock);
 	free(sys);
+}
+
+int
+shunt_sys_poller_tid(struct shunt_sys *sys)
+{
+	int tid, i;
+
+	/* The thread records its id as it starts: wait for it briefly. */
+	for (i = 0; i < 1000 && sys->poller_running && (tid = atomic_load(&sys->poller_tid)) == 0; i++)
+		usleep(1000);
+	return sys->poller_running ? atomic_load(&sys->poller_tid) : 0;
 }
 
 struct shunt_stack *

@@ -80,6 +80,16 @@ pl_wait_port() {	# PORT [tries]
 	return 1
 }
 
+# Waits until FILE has a line matching PATTERN (the shim's log says a socket is set up).
+pl_wait_log() {	# FILE PATTERN [tries]
+	local f=$1 pat=$2 tries=${3:-150} i
+	for ((i = 0; i < tries; i++)); do
+		grep -q -- "$pat" "$f" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
 # Waits until a TCP connect to ADDR:PORT succeeds from the kernel side.
 pl_wait_connect() {	# ADDR PORT [tries]
 	local addr=$1 port=$2 tries=${3:-100} i

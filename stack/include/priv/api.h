@@ -34,6 +34,7 @@ struct shunt_sys {
 	pthread_mutex_t lock;
 	struct shunt_sys_config cfg;
 	pthread_t poller;
+	_Atomic int poller_tid;		/* the poller's thread id, for signals meant for it */
 	int poller_running;
 	_Atomic int stop;
 	struct waitq poller_wq;		/* bumped to cut the poller's sleep short */
