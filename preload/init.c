@@ -19,6 +19,14 @@ char **shim_saved_env;
 
 static void print_stats(void);
 
+__attribute__((constructor(102))) static void
+shim_init(void)
+{
+	shim_resolve_all();
+	shim_read_config();
+	shim.pid = getpid();
+}
+
 /*
  * Some PMDs (net_tap) learn of arriving frames by signal-driven I/O on their
  * descriptors.  Such a signal may land on any thread, and there it cuts the
@@ -51,12 +59,21 @@ dpdk_log(const char *line, void *arg)
 	shim_log(LOG_DEBUG, "dpdk: %s", line);
 }
 
-__attribute__((constructor(102))) static void
-shim_init(void)
+/* The signals DPDK's drivers asked for on the descriptors they opened (F_SETSIG). */
+static void
+nic_signals(int first_fd, sigset_t *set)
 {
-	shim_resolve_all();
-	shim_read_config();
-	shim.pid = getpid();
+	int fd;
+
+	sigemptyset(set);
+	for (fd = first_fd; fd < first_fd + 4096; fd++) {
+		int fl = REAL(fcntl)(fd, F_GETFL, 0), sig;
+
+		if (fl < 0 || !(fl & O_ASYNC))
+			continue;
+		sig = REAL(fcntl)(fd, F_GETSIG, 0);
+		sigaddset(set, sig > 0 ? sig : SIGIO);
+	}
 }
 
 static int
@@ -68,6 +85,7 @@ bring_up(void)
 	struct shunt_sys_config ycfg;
 	char args[1200], errbuf[256] = "";
 	cpu_set_t saved;
+	sigset_t all, app_mask, nic, poller_mask;
 	int err = 0, have_affinity, first_fd;
 
 	/* Every DPDK process needs its own file prefix; telemetry would open a socket of its own. */
@@ -81,6 +99,14 @@ bring_up(void)
 	}
 	/* The EAL pins its calling thread to the main lcore: the application's thread must not stay pinned. */
 	have_affinity = sched_getaffinity(0, sizeof(saved), &saved) == 0;
+	/*
+	 * Threads started from here on (DPDK's, our poller) must never take the
+	 * program's signals: a signal the program blocks to read it from a
+	 * signalfd would otherwise kill or confuse one of ours.  They start with
+	 * every signal blocked; the poller then takes only the NIC's own.
+	 */
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &app_mask);
 	first_fd = dup(0);
 	if (first_fd >= 0)
 		REAL(close)(first_fd);
@@ -91,6 +117,7 @@ bring_up(void)
 	if (have_affinity)
 		sched_setaffinity(0, sizeof(saved), &saved);
 	if (err != 0 && err != -EALREADY) {
+		pthread_sigmask(SIG_SETMASK, &app_mask, NULL);
 		shim_log(LOG_ERR, "SHUNT_DPDK: EAL init failed: %s; running on the kernel", errbuf);
 		return -1;
 	}
@@ -104,6 +131,7 @@ bring_up(void)
 	shim.stack = shunt_stack_create(&scfg, &err);
 	if (shim.stack == NULL) {
 		shim_log(LOG_ERR, "stack: cannot create (%s); running on the kernel", strerror(-err));
+		pthread_sigmask(SIG_SETMASK, &app_mask, NULL);
 		return -1;
 	}
 	shunt_dpdk_port_config_init(&pcfg);
@@ -114,6 +142,7 @@ bring_up(void)
 		shim_log(LOG_ERR, "SHUNT_DPDK: port: %s; running on the kernel", errbuf);
 		shunt_stack_destroy(shim.stack);
 		shim.stack = NULL;
+		pthread_sigmask(SIG_SETMASK, &app_mask, NULL);
 		return -1;
 	}
 	if (c->pcap[0] && shunt_pcap_attach(shim.nif, c->pcap) != 0)
@@ -125,17 +154,31 @@ bring_up(void)
 		shim_log(LOG_ERR, "SHUNT_IP/SHUNT_GW: rejected by the stack (%s); running on the kernel", strerror(-err));
 		shunt_stack_destroy(shim.stack);
 		shim.stack = NULL;
+		pthread_sigmask(SIG_SETMASK, &app_mask, NULL);
 		return -1;
 	}
+	/* The poller: everything blocked but the NIC's I/O signals, which are routed to it below. */
+	nic_signals(first_fd, &nic);
+	poller_mask = all;
+	{
+		int sig;
+
+		for (sig = 1; sig < NSIG; sig++)
+			if (sigismember(&nic, sig))
+				sigdelset(&poller_mask, sig);
+	}
+	pthread_sigmask(SIG_SETMASK, &poller_mask, NULL);
 	shunt_sys_config_init(&ycfg);
 	ycfg.mode = c->poll_inline ? SHUNT_POLL_INLINE : SHUNT_POLL_THREAD;
 	if (c->spin_us >= 0)
 		ycfg.spin_us = (uint32_t)c->spin_us;
 	shim.sys = shunt_sys_create(shim.stack, &ycfg, &err);
+	pthread_sigmask(SIG_SETMASK, &app_mask, NULL);
 	if (shim.sys == NULL) {
 		shim_log(LOG_ERR, "poller: cannot start (%s); running on the kernel", strerror(-err));
 		shunt_stack_destroy(shim.stack);
 		shim.stack = NULL;
+		pthread_sigmask(SIG_SETMASK, &app_mask, NULL);
 		return -1;
 	}
 	if (shunt_sys_poller_tid(shim.sys) > 0)
@@ -161,6 +204,8 @@ shim_ready(void)
 	if (st < 0 || shim_busy)
 		return 0;
 	pthread_mutex_lock(&shim.lock);
+	if (!shim.config_read)
+		shim_read_config();	/* a socket call before our constructor ran */
 	if (shim.init_state == 0) {
 		shim_busy = 1;
 		st = bring_up() == 0 ? 1 : -1;

@@ -106,6 +106,7 @@ shim_relay_start(int sfd, int ufd)
 {
 	struct relay *r = calloc(1, sizeof(*r));
 	pthread_attr_t at;
+	sigset_t all, old;
 	pthread_t t;
 	int fl;
 
@@ -119,13 +120,18 @@ shim_relay_start(int sfd, int ufd)
 		shunt_fcntl(shim.sys, sfd, F_SETFL, fl & ~O_NONBLOCK);
 	pthread_attr_init(&at);
 	pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
+	/* Relay threads never take the program's signals. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
 	if (pthread_create(&t, &at, relay_down, r) != 0) {
+		pthread_sigmask(SIG_SETMASK, &old, NULL);
 		pthread_attr_destroy(&at);
 		free(r);
 		return -1;
 	}
 	if (pthread_create(&t, &at, relay_up, r) != 0)
 		relay_finish(r);	/* one direction only: the other counts as done */
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	pthread_attr_destroy(&at);
 	shim_log(LOG_INFO, "fd %d: the parent let go; relaying it for a forked child", sfd);
 	return 0;
