@@ -50,6 +50,7 @@ struct dpdk_port {
 	struct rte_mempool *pool;	/* receive buffers and transmit copies */
 	struct rte_mempool *shells;	/* data-less mbufs that carry pbuf data out */
 	uint32_t mbuf_room;		/* data bytes a fresh pool mbuf holds after its headroom */
+	uint32_t rx_copy_below;		/* fewer free mbufs than this: copy received frames out */
 	uint64_t tx_offloads;		/* RTE_ETH_TX_OFFLOAD_* enabled on the port */
 	uint64_t rx_offloads;
 	uint16_t max_segs;		/* segments per frame the PMD takes */
@@ -57,6 +58,12 @@ struct dpdk_port {
 	int multiseg;			/* the PMD takes mbuf chains */
 	int zero_copy;			/* pbuf payload may be attached as external buffers */
 	int need_prepare;		/* offloads in use: run rte_eth_tx_prepare */
+	/*
+	 * The PMD's (software) L4 checksum sums every segment as if it began
+	 * at an even offset of the payload: wrong whenever a segment before
+	 * the last has an odd length.  Such frames get their sum from us.
+	 */
+	int l4_csum_odd_segs_broken;
 	struct shunt_dpdk_stats st;
 	char name[RTE_ETH_NAME_MAX_LEN];
 };

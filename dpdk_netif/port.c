@@ -114,13 +114,19 @@ pools_create(struct dpdk_port *dp, uint32_t nmbufs, uint32_t room, int socket, c
  * Offloads a PMD reports but does not deliver, by driver name.
  * net_tap (DPDK 22.11) compares MSS + L2..L4 headers of a TSO packet with the
  * IP MTU and refuses -- and stops its burst at -- every packet whose
- * segments are full-sized, that is every useful one.
+ * segments are full-sized, that is every useful one.  Its software TCP/UDP
+ * checksum of a chained mbuf adds up each segment with __rte_raw_cksum as if
+ * it started on an even byte, so a segment of odd length before the last
+ * one leaves a wrong sum on the wire (the kernel counts TcpInCsumErrors and
+ * drops the segment -- every retransmission of it too, so the connection
+ * stalls).  The offload stays on; rxtx.c sums such frames itself.
  */
 static const struct {
 	const char *driver;
 	uint64_t tx_broken;
+	int l4_csum_odd_segs_broken;
 } pmd_quirks[] = {
-	{ "net_tap", RTE_ETH_TX_OFFLOAD_TCP_TSO },
+	{ "net_tap", RTE_ETH_TX_OFFLOAD_TCP_TSO, 1 },
 };
 
 /* The offloads we would use, as far as the PMD offers them and the caller allows them. */
@@ -130,9 +136,13 @@ pick_offloads(struct dpdk_port *dp, const struct rte_eth_dev_info *info, uint32_
 	uint64_t tx = info->tx_offload_capa, rx = info->rx_offload_capa;
 	size_t i;
 
-	for (i = 0; i < sizeof(pmd_quirks) / sizeof(pmd_quirks[0]); i++)
-		if (info->driver_name != NULL && strcmp(info->driver_name, pmd_quirks[i].driver) == 0)
+	dp->l4_csum_odd_segs_broken = 0;
+	for (i = 0; i < sizeof(pmd_quirks) / sizeof(pmd_quirks[0]); i++) {
+		if (info->driver_name != NULL && strcmp(info->driver_name, pmd_quirks[i].driver) == 0) {
 			tx &= ~pmd_quirks[i].tx_broken;
+			dp->l4_csum_odd_segs_broken = pmd_quirks[i].l4_csum_odd_segs_broken;
+		}
+	}
 	*caps = 0;
 	dp->tx_offloads = 0;
 	dp->rx_offloads = 0;
@@ -228,6 +238,8 @@ port_setup(struct dpdk_port *dp, const struct shunt_dpdk_port_config *cfg, struc
 	rc = pools_create(dp, nmbufs, room, socket, eb, el);
 	if (rc != 0)
 		return rc;
+	/* Past three quarters of the pool held by the stack, receive copies (rxtx.c). */
+	dp->rx_copy_below = nmbufs / 4;
 	rxc = info.default_rxconf;
 	rxc.offloads = conf.rxmode.offloads;
 	rc = rte_eth_rx_queue_setup(dp->port_id, 0, nrx, (unsigned)socket, &rxc, dp->pool);

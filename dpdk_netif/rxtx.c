@@ -3,9 +3,15 @@
  * Below: rte_eth_rx_burst / rte_eth_tx_burst.  Above: shunt_stack_poll (rx)
  * and the netif transmit batch (tx), through the ops table of port.c.
  *
- * Receive never copies: each mbuf segment becomes an EXT pbuf over the
+ * Receive does not copy: each mbuf segment becomes an EXT pbuf over the
  * mbuf's own buffer (headroom included, so that an ICMP echo reply is built
  * in the request's buffer), and freeing the pbuf frees that one segment.
+ * Such a pbuf may live long -- in a socket's receive queue, or in a send
+ * buffer when an application echoes it -- and while it does, its mbuf is
+ * out of the port's pool.  Once three quarters of the pool are out, frames
+ * are copied into the stack's own buffers and their mbufs go back at once:
+ * otherwise connections that hold data could empty the pool, and the port
+ * could receive nothing more -- not even the ACKs that would let them go.
  *
  * Transmit copies only small frames and the header pbuf.  Payload pbufs --
  * which the stack may keep for retransmission -- are attached to data-less
@@ -22,7 +28,9 @@
  */
 #include <errno.h>
 #include <string.h>
+#include <rte_byteorder.h>
 #include <rte_cycles.h>
+#include <rte_ip.h>
 #include <rte_pause.h>
 #include "dpdk_priv.h"
 
@@ -108,19 +116,53 @@ rx_wrap(struct dpdk_port *dp, struct rte_mbuf *m)
 	return head;
 }
 
+/* One received mbuf (chain) copied into a fresh pbuf chain of the stack's pool; the mbuf is freed. */
+static struct shunt_pbuf *
+rx_copy(struct dpdk_port *dp, struct rte_mbuf *m)
+{
+	struct shunt_pbuf *p;
+	struct rte_mbuf *seg;
+	uint32_t off = 0;
+	uint16_t n = 0;
+
+	if (m->pkt_len == 0) {
+		dp->st.rx_drop_empty++;
+		rte_pktmbuf_free(m);
+		return NULL;
+	}
+	p = shunt_pbuf_alloc(dp->stack, SHUNT_PBUF_HEADROOM, m->pkt_len);
+	if (p == NULL) {
+		dp->st.rx_drop_nopbuf++;
+		rte_pktmbuf_free(m);
+		return NULL;
+	}
+	for (seg = m; seg != NULL && n < m->nb_segs && off < m->pkt_len; seg = seg->next, n++)
+		off += shunt_pbuf_copy_in(p, off, rte_pktmbuf_mtod(seg, void *), seg->data_len);
+	if (off < p->tot_len)
+		shunt_pbuf_trim(p, off);	/* segment lengths short of pkt_len: a PMD bug */
+	p->ol_flags = rx_flags(m->ol_flags);
+	rte_pktmbuf_free(m);
+	dp->st.rx_copied++;
+	return p;
+}
+
 int
 dpdk_rx_burst(struct shunt_netif *nif, struct shunt_pbuf **pkts, int max)
 {
 	struct dpdk_port *dp = shunt_netif_priv(nif);
 	struct rte_mbuf *mb[RX_BURST_MAX];
 	uint16_t n, i;
-	int k = 0;
+	int k = 0, copy;
 
 	if (max > RX_BURST_MAX)
 		max = RX_BURST_MAX;
 	n = rte_eth_rx_burst(dp->port_id, dp->queue, mb, (uint16_t)max);
+	if (n == 0)
+		return 0;
+	/* Counting the free mbufs walks the per-lcore caches: once per burst, not per frame. */
+	copy = rte_mempool_avail_count(dp->pool) < dp->rx_copy_below;
 	for (i = 0; i < n; i++) {
-		struct shunt_pbuf *p = rx_wrap(dp, mb[i]);
+		struct shunt_pbuf *p = copy ? rx_copy(dp, mb[i]) : rx_wrap(dp, mb[i]);
 
 		if (p != NULL)
 			pkts[k++] = p;
@@ -269,6 +311,74 @@ tx_offload(struct dpdk_port *dp, struct rte_mbuf *m, const struct shunt_pbuf *p)
 	return 0;
 }
 
+/*
+ * The ones'-complement sum of len bytes of a chain from byte off on,
+ * folded to 16 bits.  Each segment's sum is folded before a segment that
+ * starts at an odd offset has its bytes swapped (rte_raw_cksum_mbuf of
+ * DPDK 22.11 swaps the unfolded sum and loses its carries).
+ */
+static uint16_t
+chain_sum(const struct rte_mbuf *m, uint32_t off, uint32_t len)
+{
+	uint32_t sum = 0, done = 0;
+
+	for (; m != NULL && done < len; m = m->next) {
+		uint32_t n = m->data_len, part;
+
+		if (off >= n) {
+			off -= n;
+			continue;
+		}
+		n -= off;
+		if (n > len - done)
+			n = len - done;
+		part = __rte_raw_cksum_reduce(__rte_raw_cksum(rte_pktmbuf_mtod_offset(m, const char *, off), n, 0));
+		if (done & 1)
+			part = rte_bswap16((uint16_t)part);
+		sum += part;
+		done += n;
+		off = 0;
+	}
+	return __rte_raw_cksum_reduce(sum);
+}
+
+/*
+ * For PMDs whose software L4 checksum goes wrong on odd-length segments
+ * (net_tap, see port.c): when a segment other than the last carries an odd
+ * number of L4 bytes, fill the TCP/UDP checksum here -- the field holds the
+ * pseudo-header sum the stack preset -- and take the request off the mbuf.
+ * Only the head mbuf, our own copy of the headers, is written.
+ */
+static void
+tx_fix_l4_csum(struct rte_mbuf *m)
+{
+	uint64_t l4 = m->ol_flags & RTE_MBUF_F_TX_L4_MASK;
+	uint32_t hl = (uint32_t)m->l2_len + m->l3_len, first;
+	const struct rte_mbuf *seg;
+	uint16_t *field, sum;
+	int odd = 0;
+
+	if ((l4 != RTE_MBUF_F_TX_TCP_CKSUM && l4 != RTE_MBUF_F_TX_UDP_CKSUM) || m->nb_segs < 2 ||
+	    (m->ol_flags & RTE_MBUF_F_TX_TCP_SEG) || !RTE_MBUF_DIRECT(m) ||
+	    m->data_len < hl + m->l4_len)
+		return;
+	/* The PMD sums the head's bytes after the L4 header, then each further segment. */
+	first = m->data_len - hl - m->l4_len;
+	if ((first & 1) && first != 0)
+		odd = 1;
+	for (seg = m->next; seg != NULL && seg->next != NULL && !odd; seg = seg->next)
+		if (seg->data_len & 1)
+			odd = 1;
+	if (!odd)
+		return;
+	field = rte_pktmbuf_mtod_offset(m, uint16_t *, hl + (l4 == RTE_MBUF_F_TX_TCP_CKSUM ? 16 : 6));
+	sum = (uint16_t)~chain_sum(m, hl, m->pkt_len - hl);
+	if (sum == 0 && l4 == RTE_MBUF_F_TX_UDP_CKSUM)
+		sum = 0xffff;	/* RFC 768: zero means no checksum */
+	*field = sum;
+	m->ol_flags &= ~RTE_MBUF_F_TX_L4_MASK;
+}
+
 /* Upper bound on the segments a zero-copy build of p would use. */
 static uint32_t
 tx_seg_estimate(const struct dpdk_port *dp, const struct shunt_pbuf *p)
@@ -339,6 +449,8 @@ tx_build(struct dpdk_port *dp, struct shunt_pbuf *p)
 		return NULL;
 	}
 	b.head->nb_segs = b.nsegs;
+	if (dp->l4_csum_odd_segs_broken)
+		tx_fix_l4_csum(b.head);
 	if (linear)
 		dp->st.tx_copied++;
 	return b.head;

@@ -1,13 +1,16 @@
 /*
  * Helpers shared by the example programs and the test tools: address
  * parsing, a stop flag set by SIGINT/SIGTERM, the poll loop that spins while
- * there is traffic and sleeps when there is none, and counter printing.
+ * there is traffic and sleeps when there is none, counter printing, and the
+ * command line every DPDK example shares (--dpdk, --ip, --gw, --port, --pcap,
+ * --faults, --stats ...) with the start and end that go with it.
  * Everything is static inline: examples are single files on the public API.
  */
 #ifndef SHUNT_EXAMPLE_UTIL_H
 #define SHUNT_EXAMPLE_UTIL_H
 
 #include <errno.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -210,8 +213,9 @@ ex_dpdk_up(struct shunt_stack *s, const char *prog, const char *eal, const struc
 {
 	struct shunt_netif *nif;
 	uint32_t addr, mask, gw = 0;
+	cpu_set_t saved;
 	char eb[256];
-	int err;
+	int err, have_affinity;
 
 	if (ex_parse_cidr(cidr, &addr, &mask) != 0) {
 		fprintf(stderr, "%s: bad address \"%s\" (want A.B.C.D/len)\n", prog, cidr);
@@ -221,7 +225,15 @@ ex_dpdk_up(struct shunt_stack *s, const char *prog, const char *eal, const struc
 		fprintf(stderr, "%s: bad gateway \"%s\"\n", prog, gw_str);
 		return NULL;
 	}
+	/*
+	 * The EAL pins the calling thread to its main lcore, and threads made
+	 * later (a netconn poller, connection workers) would inherit the pin:
+	 * give the program back the CPUs it had.
+	 */
+	have_affinity = sched_getaffinity(0, sizeof(saved), &saved) == 0;
 	err = shunt_dpdk_eal_init(eal, eb, sizeof(eb));
+	if (have_affinity)
+		sched_setaffinity(0, sizeof(saved), &saved);
 	if (err != 0) {
 		fprintf(stderr, "%s: %s\n", prog, eb);
 		return NULL;
@@ -273,6 +285,404 @@ ex_port_option(struct shunt_dpdk_port_config *pc, const char *opt, const char *v
 		pc->rx_buf_size = (uint32_t)v;
 	}
 	return 1;
+}
+
+/* A byte count with an optional K, M or G suffix (powers of 1024); -EINVAL if malformed. */
+static inline int
+ex_parse_size(const char *s, uint64_t *out)
+{
+	char *end;
+	unsigned long long v;
+	uint64_t mult = 1;
+
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno != 0 || end == s || *s == '-')
+		return -EINVAL;
+	switch (*end) {
+	case 'k': case 'K': mult = 1ull << 10; end++; break;
+	case 'm': case 'M': mult = 1ull << 20; end++; break;
+	case 'g': case 'G': mult = 1ull << 30; end++; break;
+	default: break;
+	}
+	if (*end == 'B' || *end == 'b')
+		end++;
+	if (*end != '\0' || (v != 0 && mult > UINT64_MAX / v))
+		return -EINVAL;
+	*out = v * mult;
+	return 0;
+}
+
+/* "5%", "0.1%" or "50000ppm" (a bare number is a percentage) as parts per million. */
+static inline int
+ex_parse_ppm(const char *s, uint32_t *ppm)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno != 0 || end == s || v < 0)
+		return -EINVAL;
+	if (strcmp(end, "ppm") == 0) {
+		if (v > 1e6)
+			return -EINVAL;
+		*ppm = (uint32_t)(v + 0.5);
+		return 0;
+	}
+	if (strcmp(end, "%") != 0 && *end != '\0')
+		return -EINVAL;
+	if (v > 100)
+		return -EINVAL;
+	*ppm = (uint32_t)(v * 1e4 + 0.5);
+	return 0;
+}
+
+/* "1ms", "200us", "5000ns", "1s" (a bare number is microseconds) as nanoseconds. */
+static inline int
+ex_parse_duration(const char *s, uint64_t *ns)
+{
+	char *end;
+	double v, mult = 1e3;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno != 0 || end == s || v < 0)
+		return -EINVAL;
+	if (strcmp(end, "ns") == 0)
+		mult = 1;
+	else if (strcmp(end, "us") == 0 || *end == '\0')
+		mult = 1e3;
+	else if (strcmp(end, "ms") == 0)
+		mult = 1e6;
+	else if (strcmp(end, "s") == 0)
+		mult = 1e9;
+	else
+		return -EINVAL;
+	if (v * mult > 60e9)
+		return -EINVAL;
+	*ns = (uint64_t)(v * mult + 0.5);
+	return 0;
+}
+
+/* "100M" (bits per second, k/M/G = 10^3/10^6/10^9) for the serialisation delay. */
+static inline int
+ex_parse_rate(const char *s, uint64_t *bps)
+{
+	char *end;
+	double v, mult = 1;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno != 0 || end == s || v < 0)
+		return -EINVAL;
+	switch (*end) {
+	case 'k': case 'K': mult = 1e3; end++; break;
+	case 'm': case 'M': mult = 1e6; end++; break;
+	case 'g': case 'G': mult = 1e9; end++; break;
+	default: break;
+	}
+	if (strcmp(end, "bit") == 0 || strcmp(end, "bps") == 0)
+		end += strlen(end);
+	if (*end != '\0' || v * mult > 1e12)
+		return -EINVAL;
+	*bps = (uint64_t)(v * mult);
+	return 0;
+}
+
+/* Which way the fault injector works: bit 0 frames received, bit 1 frames sent. */
+#define EX_FAULT_RX	1
+#define EX_FAULT_TX	2
+
+/*
+ * A fault specification for shunt_netif_faults(), as a comma-separated list:
+ *   loss=5%,dup=1%,reorder=25%,corrupt=0.1%,delay=1ms,jitter=200us,seed=N
+ * and also reorder-delay=2ms, rate=100M (bits/s), queue=N (frames held per
+ * direction) and dir=rx|tx|both (default both).  Writes one line and returns
+ * -EINVAL if anything in it is wrong.
+ */
+static inline int
+ex_parse_faults(const char *spec, struct shunt_link_faults *f, int *dirs, const char *prog)
+{
+	char buf[512], *save = NULL, *tok;
+	int bad = 0;
+
+	memset(f, 0, sizeof(*f));
+	*dirs = EX_FAULT_RX | EX_FAULT_TX;
+	if (strlen(spec) >= sizeof(buf)) {
+		fprintf(stderr, "%s: --faults: specification too long\n", prog);
+		return -EINVAL;
+	}
+	strcpy(buf, spec);
+	for (tok = strtok_r(buf, ",", &save); tok != NULL && !bad; tok = strtok_r(NULL, ",", &save)) {
+		char *val = strchr(tok, '=');
+		unsigned long long n;
+		char *end;
+
+		if (val == NULL) {
+			bad = 1;
+			break;
+		}
+		*val++ = '\0';
+		if (strcmp(tok, "loss") == 0)
+			bad = ex_parse_ppm(val, &f->loss_ppm) != 0;
+		else if (strcmp(tok, "dup") == 0)
+			bad = ex_parse_ppm(val, &f->dup_ppm) != 0;
+		else if (strcmp(tok, "reorder") == 0)
+			bad = ex_parse_ppm(val, &f->reorder_ppm) != 0;
+		else if (strcmp(tok, "corrupt") == 0)
+			bad = ex_parse_ppm(val, &f->corrupt_ppm) != 0;
+		else if (strcmp(tok, "delay") == 0)
+			bad = ex_parse_duration(val, &f->delay_ns) != 0;
+		else if (strcmp(tok, "jitter") == 0)
+			bad = ex_parse_duration(val, &f->jitter_ns) != 0;
+		else if (strcmp(tok, "reorder-delay") == 0)
+			bad = ex_parse_duration(val, &f->reorder_delay_ns) != 0;
+		else if (strcmp(tok, "rate") == 0)
+			bad = ex_parse_rate(val, &f->rate_bps) != 0;
+		else if (strcmp(tok, "seed") == 0 || strcmp(tok, "queue") == 0) {
+			errno = 0;
+			n = strtoull(val, &end, 0);
+			bad = errno != 0 || end == val || *end != '\0' || *val == '-';
+			if (strcmp(tok, "seed") == 0)
+				f->seed = n;
+			else if (n > UINT32_MAX)
+				bad = 1;
+			else
+				f->queue_max = (uint32_t)n;
+		} else if (strcmp(tok, "dir") == 0) {
+			if (strcmp(val, "rx") == 0)
+				*dirs = EX_FAULT_RX;
+			else if (strcmp(val, "tx") == 0)
+				*dirs = EX_FAULT_TX;
+			else if (strcmp(val, "both") == 0)
+				*dirs = EX_FAULT_RX | EX_FAULT_TX;
+			else
+				bad = 1;
+		} else {
+			bad = 1;
+		}
+		if (bad)
+			fprintf(stderr, "%s: --faults: bad item \"%s=%s\"\n", prog, tok, val);
+	}
+	if (bad) {
+		if (tok != NULL && strchr(spec, '=') == NULL)
+			fprintf(stderr, "%s: --faults wants key=value items, e.g. loss=5%%,delay=1ms,seed=1\n", prog);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* What the fault injector did, one line per direction it works in. */
+static inline void
+ex_print_faults(FILE *out, struct shunt_netif *nif, int dirs)
+{
+	static const char *const names[2] = { "received", "sent" };
+	struct shunt_link_stats st;
+	int d;
+
+	for (d = 0; d < 2; d++) {
+		if (!(dirs & (1 << d)))
+			continue;
+		shunt_netif_fault_stats(nif, d, &st);
+		fprintf(out, "fault injector, frames %s: %llu judged, %llu lost, %llu duplicated, %llu reordered, "
+		    "%llu corrupted\n", names[d], (unsigned long long)st.sent, (unsigned long long)st.lost,
+		    (unsigned long long)st.duplicated, (unsigned long long)st.reordered,
+		    (unsigned long long)st.corrupted);
+	}
+	fflush(out);
+}
+
+/*
+ * The command line every DPDK example shares, and what it sets up:
+ *   --dpdk 'EAL ARGS' --ip A.B.C.D/len [--gw G] [--port N] [--pcap FILE]
+ *   [--faults SPEC] [--stats] [--sndbuf BYTES] [--rcvbuf BYTES]
+ *   [--rto-min-ms N] [--cc newreno|cubic] [--dev NAME] [--mtu N] [--mbufs N] [--rx-buf BYTES]
+ * --rto-min-ms lowers the floor of the retransmission timeout below Linux's
+ * 200 ms, as `ip route ... rto_min` does, for links whose RTT is far below it.
+ */
+#define EX_COMMON_USAGE \
+	"--dpdk 'EAL ARGS' --ip A.B.C.D/len [--gw G] [--port N] [--pcap FILE]\n" \
+	"       [--faults 'loss=5%,dup=1%,reorder=25%,corrupt=0.1%,delay=1ms,jitter=200us,seed=N']\n" \
+	"       [--stats] [--sndbuf BYTES] [--rcvbuf BYTES] [--rto-min-ms N] [--cc newreno|cubic]\n" \
+	"       [--dev NAME] [--mtu N] [--mbufs N] [--rx-buf BYTES]"
+
+struct ex_opts {
+	const char *prog;
+	const char *eal, *cidr, *gw, *pcap, *faults, *cc;
+	uint16_t port;
+	int stats;
+	uint64_t sndbuf, rcvbuf;	/* 0: the stack's defaults */
+	uint64_t rto_min_ms;		/* 0: the stack's default */
+	struct shunt_dpdk_port_config pc;
+	struct shunt_link_faults fspec;
+	int fault_dirs;
+};
+
+static inline void
+ex_opts_init(struct ex_opts *o, const char *prog, uint16_t default_port)
+{
+	memset(o, 0, sizeof(*o));
+	o->prog = prog;
+	o->port = default_port;
+	shunt_dpdk_port_config_init(&o->pc);
+}
+
+/*
+ * Looks at argv[*i]: if it is one of the shared options, takes it (and its
+ * value, advancing *i) and returns 1; returns 0 for an option the program
+ * must handle itself, -1 (with a message) for a shared option with a bad or
+ * missing value.
+ */
+static inline int
+ex_option(struct ex_opts *o, int argc, char **argv, int *i)
+{
+	const char *a = argv[*i], *v;
+	int po;
+
+	if (strcmp(a, "--stats") == 0) {
+		o->stats = 1;
+		return 1;
+	}
+	if (strcmp(a, "--dpdk") != 0 && strcmp(a, "--ip") != 0 && strcmp(a, "--gw") != 0 &&
+	    strcmp(a, "--port") != 0 && strcmp(a, "--pcap") != 0 && strcmp(a, "--faults") != 0 &&
+	    strcmp(a, "--sndbuf") != 0 && strcmp(a, "--rcvbuf") != 0 && strcmp(a, "--dev") != 0 &&
+	    strcmp(a, "--rto-min-ms") != 0 && strcmp(a, "--cc") != 0 &&
+	    strcmp(a, "--mtu") != 0 && strcmp(a, "--mbufs") != 0 && strcmp(a, "--rx-buf") != 0)
+		return 0;
+	if (*i + 1 >= argc) {
+		fprintf(stderr, "%s: %s needs a value\n", o->prog, a);
+		return -1;
+	}
+	v = argv[++*i];
+	po = ex_port_option(&o->pc, a, v);
+	if (po > 0)
+		return 1;
+	if (po < 0)
+		goto bad;
+	if (strcmp(a, "--dpdk") == 0)
+		o->eal = v;
+	else if (strcmp(a, "--ip") == 0)
+		o->cidr = v;
+	else if (strcmp(a, "--gw") == 0)
+		o->gw = v;
+	else if (strcmp(a, "--pcap") == 0)
+		o->pcap = v;
+	else if (strcmp(a, "--port") == 0) {
+		if (ex_parse_port(v, &o->port) != 0)
+			goto bad;
+	} else if (strcmp(a, "--faults") == 0) {
+		if (ex_parse_faults(v, &o->fspec, &o->fault_dirs, o->prog) != 0)
+			return -1;
+		o->faults = v;
+	} else if (strcmp(a, "--cc") == 0) {
+		if (strcmp(v, "newreno") != 0 && strcmp(v, "cubic") != 0)
+			goto bad;
+		o->cc = v;
+	} else if (strcmp(a, "--rto-min-ms") == 0) {
+		if (ex_parse_size(v, &o->rto_min_ms) != 0 || o->rto_min_ms == 0 || o->rto_min_ms > 60000)
+			goto bad;
+	} else {
+		uint64_t *dst = strcmp(a, "--sndbuf") == 0 ? &o->sndbuf : &o->rcvbuf;
+
+		if (ex_parse_size(v, dst) != 0 || *dst < 4096 || *dst > (1ull << 30))
+			goto bad;
+	}
+	return 1;
+bad:
+	fprintf(stderr, "%s: bad value for %s: \"%s\"\n", o->prog, a, v);
+	return -1;
+}
+
+/* The options a program cannot do without; prints what is missing. */
+static inline int
+ex_opts_complete(const struct ex_opts *o)
+{
+	if (o->eal == NULL || o->cidr == NULL) {
+		fprintf(stderr, "%s: --dpdk and --ip are required\n", o->prog);
+		return 0;
+	}
+	return 1;
+}
+
+/*
+ * A stack on a DPDK port as the options say: address, pcap capture, fault
+ * injection.  Returns the stack (its netif in *nifp), or NULL after printing
+ * one line.
+ */
+static inline struct shunt_stack *
+ex_start(struct ex_opts *o, struct shunt_netif **nifp)
+{
+	struct shunt_stack_config cfg;
+	struct shunt_netif *nif;
+	struct shunt_stack *s;
+	int err, d;
+
+	shunt_stack_config_init(&cfg);
+	if (o->sndbuf != 0)
+		cfg.tcp_sndbuf = (uint32_t)o->sndbuf;
+	if (o->rcvbuf != 0)
+		cfg.tcp_rcvbuf = (uint32_t)o->rcvbuf;
+	if (o->rto_min_ms != 0)
+		cfg.tcp_rto_min_ms = (uint32_t)o->rto_min_ms;
+	if (o->cc != NULL)
+		cfg.tcp_cc = o->cc;
+	s = shunt_stack_create(&cfg, &err);
+	if (s == NULL) {
+		fprintf(stderr, "%s: shunt_stack_create: %s\n", o->prog, strerror(-err));
+		return NULL;
+	}
+	nif = ex_dpdk_up(s, o->prog, o->eal, &o->pc, o->cidr, o->gw);
+	if (nif == NULL)
+		goto fail;
+	if (o->pcap != NULL && (err = shunt_pcap_attach(nif, o->pcap)) != 0) {
+		fprintf(stderr, "%s: pcap %s: %s\n", o->prog, o->pcap, strerror(-err));
+		goto fail;
+	}
+	/* Outermost, so that the capture records what really went on the wire and came off it. */
+	for (d = 0; o->faults != NULL && d < 2; d++) {
+		if (!(o->fault_dirs & (1 << d)))
+			continue;
+		err = shunt_netif_faults(nif, d, &o->fspec);
+		if (err != 0) {
+			fprintf(stderr, "%s: --faults: %s\n", o->prog, strerror(-err));
+			goto fail;
+		}
+	}
+	*nifp = nif;
+	return s;
+fail:
+	shunt_stack_destroy(s);
+	shunt_dpdk_fini();
+	return NULL;
+}
+
+/* One line saying where the program listens and on what device. */
+static inline void
+ex_announce(const struct ex_opts *o, struct shunt_netif *nif, const char *what)
+{
+	const struct shunt_netif_info *ni = shunt_netif_get_info(nif);
+	char ab[16], mb[18], cb[128];
+	uint32_t addr;
+
+	shunt_netif_get_ip4(nif, &addr, NULL, NULL);
+	printf("%s: %s on %s:%u via %s (mac %s, mtu %u, offloads %s)%s%s\n", o->prog, what,
+	    shunt_ip4_str(addr, ab), o->port, ni->name, ex_mac_str(ni->mac, mb), ni->mtu,
+	    ex_caps_str(ni->caps, cb, sizeof(cb)), o->faults != NULL ? ", faults " : "",
+	    o->faults != NULL ? o->faults : "");
+	fflush(stdout);
+}
+
+/* The end of every example: fault and stack counters, then the stack, the port and DPDK go. */
+static inline void
+ex_finish(const struct ex_opts *o, struct shunt_stack *s, struct shunt_netif *nif)
+{
+	if (o->faults != NULL)
+		ex_print_faults(stdout, nif, o->fault_dirs);
+	ex_print_stats(stdout, s, o->stats ? nif : NULL);
+	/* Removes the netif too, which stops and closes the port (and closes the pcap file). */
+	shunt_stack_destroy(s);
+	shunt_dpdk_fini();
 }
 
 #endif

@@ -85,6 +85,7 @@ SHUNT_API int shunt_dpdk_link_up(struct shunt_netif *nif);
 	X(rx_frames)		/* frames handed to the stack */ \
 	X(rx_drop_nopbuf)	/* frames dropped: no pbuf header to wrap them in */ \
 	X(rx_drop_empty)	/* frames dropped: no bytes */ \
+	X(rx_copied)		/* frames copied out of their mbufs: the port's pool ran low */ \
 	X(tx_frames)		/* frames the PMD accepted */ \
 	X(tx_copied)		/* frames sent as copies only (small, or no chaining) */ \
 	X(tx_zc_segs)		/* segments sent without copying their bytes */ \
