@@ -66,7 +66,7 @@ ready_add(struct shunt_epoll *ep, struct epitem *it)
 		efd_arm(ep);
 		/* An instance inside another instance is ready now. */
 		if (ep->self != NULL && ep->self->items != NULL)
-			sock_event(ep->self);
+			sock_event(ep->self, EPOLLIN | EPOLLRDNORM);
 	}
 	waitq_wake(&ep->wq);
 }
@@ -86,29 +86,48 @@ ready_del(struct shunt_epoll *ep, struct epitem *it)
 	it->rd_pprev = NULL;
 }
 
+/* Does this event concern the watcher: the kind it asked for (key 0: any), and ready now? */
+static int
+item_hears(const struct epitem *it, uint32_t rev, uint32_t key)
+{
+	uint32_t m = item_mask(it);
+
+	return !it->disabled && (key == 0 || (key & m)) && (rev & m);
+}
+
+static void
+item_signal(struct epitem *it)
+{
+	if (!it->ready)
+		ready_add(it->ep, it);
+	else
+		waitq_wake(&it->ep->wq);
+}
+
+/*
+ * A socket's readiness may have changed (key: what happened).  As Linux's
+ * ep_poll_callback runs through a wait queue: every plain watcher hears it;
+ * exclusive ones in turn, until one whose instance has a thread waiting in
+ * epoll_wait took the wake-up.  With nobody waiting, all of them hear it.
+ */
 void
-sock_event(struct shunt_sock *sk)
+sock_event(struct shunt_sock *sk, uint32_t key)
 {
 	uint32_t rev;
 	struct epitem *it;
-	int exclusive_done = 0;
 
 	if (sk == NULL || sk->items == NULL)
 		return;
 	rev = sock_poll_events(sk);
+	for (it = sk->items; it != NULL; it = it->sk_next)
+		if (!(it->events & EPOLLEXCLUSIVE) && item_hears(it, rev, key))
+			item_signal(it);
 	for (it = sk->items; it != NULL; it = it->sk_next) {
-		if (it->disabled || !(rev & item_mask(it)))
+		if (!(it->events & EPOLLEXCLUSIVE) || !item_hears(it, rev, key))
 			continue;
-		if (it->events & EPOLLEXCLUSIVE) {
-			/* Exclusive watchers: one instance is told, the others are not woken. */
-			if (exclusive_done)
-				continue;
-			exclusive_done = 1;
-		}
-		if (!it->ready)
-			ready_add(it->ep, it);
-		else
-			waitq_wake(&it->ep->wq);
+		item_signal(it);
+		if (it->ep->nwaiters > 0)
+			break;
 	}
 }
 
@@ -407,7 +426,9 @@ shunt_epoll_pwait(struct shunt_sys *sys, int epfd, struct epoll_event *events, i
 			n = -EBADF;
 			break;
 		}
+		ep->nwaiters++;
 		r = sys_wait(sys, &ep->wq, deadline, 1);
+		ep->nwaiters--;
 		if (r == -EINTR) {
 			n = -EINTR;
 			break;

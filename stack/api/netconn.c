@@ -29,11 +29,30 @@ static void udp_recv_cb(void *arg, struct shunt_udp_pcb *pcb, struct shunt_pbuf 
 static void udp_err_cb(void *arg, struct shunt_udp_pcb *pcb, int err);
 
 void
-nc_event(struct shunt_netconn *nc)
+nc_event_key(struct shunt_netconn *nc, uint32_t key)
 {
 	waitq_wake(&nc->wq);
 	if (nc->on_event != NULL)
-		nc->on_event(nc);
+		nc->on_event(nc, key);
+}
+
+void
+nc_event(struct shunt_netconn *nc)
+{
+	nc_event_key(nc, 0);
+}
+
+/* Linux's sk_stream_is_writeable: room, and at least half as much room as is queued. */
+static int
+nc_writable(struct shunt_netconn *nc)
+{
+	uint32_t freebytes, queued;
+
+	if (nc->pcb.tcp == NULL)
+		return 1;
+	freebytes = shunt_tcp_sndbuf(nc->pcb.tcp);
+	queued = shunt_tcp_outq(nc->pcb.tcp);
+	return freebytes > 0 && freebytes >= queued / 2;
 }
 
 void
@@ -152,26 +171,37 @@ tcp_recv_cb(void *arg, struct shunt_tcp_pcb *pcb, struct shunt_pbuf *p, int err)
 	struct shunt_netconn *nc = arg;
 
 	(void)err;
+	(void)pcb;
 	if (p == NULL) {
 		nc->flags |= NC_EOF;
-	} else if (nc->flags & NC_RD_SHUT) {
-		/* shutdown(SHUT_RD): what still arrives is acknowledged and dropped. */
-		shunt_tcp_recved(pcb, p->tot_len);
-		shunt_pbuf_free(p);
+		nc_event(nc);
 		return 0;
-	} else {
-		rq_append(nc, p);
 	}
-	nc_event(nc);
+	if (p->tot_len == 0) {
+		shunt_pbuf_free(p);	/* nothing to read: the queue holds only bytes */
+		return 0;
+	}
+	/* Even after shutdown(SHUT_RD) data queues and stays readable, as on Linux. */
+	rq_append(nc, p);
+	nc_event_key(nc, EPOLLIN | EPOLLRDNORM);
 	return 0;
 }
 
 static int
 tcp_sent_cb(void *arg, struct shunt_tcp_pcb *pcb, uint32_t len)
 {
+	struct shunt_netconn *nc = arg;
+
 	(void)pcb;
 	(void)len;
-	nc_event(arg);
+	/* Blocked writers and lingering closes wait on the word: every ACK may be theirs. */
+	waitq_wake(&nc->wq);
+	/* epoll hears of room only when a writer found none (sk_stream_write_space and SOCK_NOSPACE). */
+	if ((nc->flags & NC_NOSPACE) && nc_writable(nc)) {
+		nc->flags &= ~(uint32_t)NC_NOSPACE;
+		if (nc->on_event != NULL)
+			nc->on_event(nc, EPOLLOUT | EPOLLWRNORM | EPOLLWRBAND);
+	}
 	return 0;
 }
 
@@ -182,7 +212,10 @@ tcp_err_cb(void *arg, int err)
 
 	nc->pcb.tcp = NULL;
 	nc->flags |= NC_DEAD;
-	nc->flags &= (uint16_t)~NC_CONNECTING;
+	nc->flags &= ~(uint32_t)NC_CONNECTING;
+	/* tcp_reset: a reset in CLOSE_WAIT (the peer's FIN seen, ours not sent) is EPIPE. */
+	if (err == -ECONNRESET && (nc->flags & NC_EOF) && !(nc->flags & NC_WR_SHUT))
+		err = -EPIPE;
 	if (err != -ECONNABORTED || !(nc->flags & NC_CLOSED))
 		nc->err = -err;
 	nc_event(nc);
@@ -195,7 +228,7 @@ tcp_connected_cb(void *arg, struct shunt_tcp_pcb *pcb, int err)
 
 	(void)pcb;
 	(void)err;
-	nc->flags &= (uint16_t)~NC_CONNECTING;
+	nc->flags &= ~(uint32_t)NC_CONNECTING;
 	nc->flags |= NC_CONNECTED | NC_EVER_CONNECTED;
 	nc_event(nc);
 	return 0;
@@ -213,7 +246,7 @@ tcp_accept_cb(void *arg, struct shunt_tcp_pcb *newpcb, int err)
 	if (c == NULL)
 		return -ENOMEM;
 	c->pcb.tcp = newpcb;
-	c->flags = NC_CONNECTED | NC_EVER_CONNECTED | NC_BOUND;
+	c->flags = NC_CONNECTED | NC_EVER_CONNECTED | NC_BOUND | NC_SS_CONNECTED;
 	c->rcv_timeout_ms = 0;
 	tcp_hook(c, newpcb);
 	/* It waits for accept(): it counts against the backlog until then. */
@@ -225,7 +258,7 @@ tcp_accept_cb(void *arg, struct shunt_tcp_pcb *newpcb, int err)
 		lnc->aq_head = c;
 	lnc->aq_tail = c;
 	lnc->aq_len++;
-	nc_event(lnc);
+	nc_event_key(lnc, EPOLLIN | EPOLLRDNORM);
 	return 0;
 }
 
@@ -235,7 +268,7 @@ udp_recv_cb(void *arg, struct shunt_udp_pcb *pcb, struct shunt_pbuf *p, uint32_t
 	struct shunt_netconn *nc = arg;
 
 	(void)pcb;
-	if ((nc->flags & NC_RD_SHUT) || nc->rq_bytes + p->tot_len > nc->rcvbuf) {
+	if (nc->rq_bytes + p->tot_len > nc->rcvbuf) {
 		nc->rq_drops++;		/* a full socket buffer drops, as on Linux */
 		shunt_pbuf_free(p);
 		return;
@@ -243,7 +276,7 @@ udp_recv_cb(void *arg, struct shunt_udp_pcb *pcb, struct shunt_pbuf *p, uint32_t
 	p->cb[0] = ip;
 	p->cb[1] = port;
 	rq_append(nc, p);
-	nc_event(nc);
+	nc_event_key(nc, EPOLLIN | EPOLLRDNORM);
 }
 
 static void
@@ -256,45 +289,46 @@ udp_err_cb(void *arg, struct shunt_udp_pcb *pcb, int err)
 	nc_event(nc);
 }
 
-/* ---- readiness (Linux's tcp_poll / udp_poll rules) ---- */
+/* ---- readiness (Linux's tcp_poll / datagram_poll rules) ---- */
 
 uint32_t
 nc_poll_events(struct shunt_netconn *nc)
 {
-	uint32_t ev = 0;
+	uint32_t ev = 0, f = nc->flags;
+	int rd_shut, wr_shut;
 
-	if (nc->err != 0)
-		ev |= EPOLLERR;
 	if (nc->type == SHUNT_NETCONN_UDP) {
+		if (nc->err != 0)
+			ev |= EPOLLERR;
+		if (f & NC_RD_SHUT)
+			ev |= EPOLLIN | EPOLLRDNORM | EPOLLRDHUP;
+		if ((f & (NC_RD_SHUT | NC_WR_SHUT)) == (NC_RD_SHUT | NC_WR_SHUT))
+			ev |= EPOLLHUP;
 		if (nc->rq_count > 0)
 			ev |= EPOLLIN | EPOLLRDNORM;
-		ev |= EPOLLOUT | EPOLLWRNORM;
-		return ev;
+		return ev | EPOLLOUT | EPOLLWRNORM | EPOLLWRBAND;
 	}
-	if (nc->flags & NC_LISTENING)
-		return ev | (nc->aq_len > 0 ? EPOLLIN | EPOLLRDNORM : 0);
-	if ((nc->flags & (NC_DEAD | NC_CONNECTED | NC_CONNECTING)) == 0) {
-		/* A socket that never connected: Linux reports it writable and hung up. */
-		return ev | EPOLLOUT | EPOLLWRNORM | EPOLLHUP;
-	}
-	if ((nc->flags & NC_DEAD) || ((nc->flags & (NC_EOF | NC_RD_SHUT)) && (nc->flags & NC_WR_SHUT)))
+	if (f & NC_LISTENING)
+		return nc->aq_len > 0 ? EPOLLIN | EPOLLRDNORM : 0;
+	/* A dead connection is Linux's CLOSE after tcp_done(): both directions shut down. */
+	rd_shut = (f & (NC_EOF | NC_RD_SHUT | NC_DEAD)) != 0;
+	wr_shut = (f & (NC_WR_SHUT | NC_DEAD)) != 0;
+	if ((rd_shut && wr_shut) || (f & NC_DEAD) || !(f & (NC_CONNECTED | NC_CONNECTING)))
 		ev |= EPOLLHUP;
-	if (nc->flags & (NC_EOF | NC_RD_SHUT))
+	if (rd_shut)
 		ev |= EPOLLIN | EPOLLRDNORM | EPOLLRDHUP;
-	if (nc->rq_bytes > 0 && nc->rq_bytes - nc->rq_off >= (nc->lowat ? nc->lowat : 1))
-		ev |= EPOLLIN | EPOLLRDNORM;
-	if (nc->flags & NC_DEAD) {
-		ev |= EPOLLIN | EPOLLRDNORM | EPOLLOUT | EPOLLWRNORM;
-	} else if ((nc->flags & NC_CONNECTED) && !(nc->flags & NC_WR_SHUT)) {
-		/* Writable once the free space is at least half what is queued (sk_stream_is_writeable). */
-		uint32_t freebytes = nc->pcb.tcp != NULL ? shunt_tcp_sndbuf(nc->pcb.tcp) : 0;
-		uint32_t queued = nc->pcb.tcp != NULL ? shunt_tcp_outq(nc->pcb.tcp) : 0;
+	if (!(f & NC_CONNECTING)) {
+		uint32_t ready = nc->rq_bytes - nc->rq_off;
 
-		if (freebytes > 0 && freebytes >= queued / 2)
+		if (ready > 0 && ready >= (nc->lowat ? nc->lowat : 1))
+			ev |= EPOLLIN | EPOLLRDNORM;
+		if (wr_shut || nc_writable(nc))
 			ev |= EPOLLOUT | EPOLLWRNORM;
-	} else if (nc->flags & NC_WR_SHUT) {
-		ev |= EPOLLOUT | EPOLLWRNORM;
+		else
+			nc->flags |= NC_NOSPACE;	/* so that the room, when it comes, is announced */
 	}
+	if (nc->err != 0)
+		ev |= EPOLLERR;
 	return ev;
 }
 
@@ -311,156 +345,219 @@ wait_for(struct shunt_netconn *nc, uint64_t deadline)
 	return r;
 }
 
-/* Copies out of the receive queue from its read offset; consumes unless peek. */
-static uint32_t
-rq_take(struct shunt_netconn *nc, const struct iovec *iov, int iovcnt, uint32_t max, int peek)
-{
-	struct shunt_pbuf *p = nc->rq_head;
-	uint32_t off = nc->rq_off, done = 0;
-	int vi = 0;
-	size_t vo = 0;
+/* Where the next byte of a caller's iovec goes. */
+struct iovcur {
+	const struct iovec *iov;
+	int cnt, i;
+	size_t off;
+};
 
-	while (p != NULL && done < max && vi < iovcnt) {
-		uint32_t avail = p->tot_len - off, room = (uint32_t)(iov[vi].iov_len - vo), n;
+static void
+iovcur_init(struct iovcur *c, const struct iovec *iov, int cnt)
+{
+	c->iov = iov;
+	c->cnt = cnt;
+	c->i = 0;
+	c->off = 0;
+}
+
+/* Copies n bytes of p from off into the cursor; returns what fitted. */
+static uint32_t
+iovcur_fill(struct iovcur *c, struct shunt_pbuf *p, uint32_t off, uint32_t n)
+{
+	uint32_t done = 0;
+
+	while (done < n && c->i < c->cnt) {
+		size_t room = c->iov[c->i].iov_len - c->off;
+		uint32_t k;
 
 		if (room == 0) {
-			vi++;
-			vo = 0;
+			c->i++;
+			c->off = 0;
 			continue;
 		}
-		n = avail < room ? avail : room;
-		if (n > max - done)
-			n = max - done;
-		shunt_pbuf_copy_out(p, off, (uint8_t *)iov[vi].iov_base + vo, n);
-		done += n;
-		vo += n;
-		off += n;
-		if (off == p->tot_len) {
-			struct shunt_pbuf *next = p->qnext;
-
-			if (!peek) {
-				nc->rq_head = next;
-				if (next == NULL)
-					nc->rq_tail = NULL;
-				nc->rq_bytes -= p->tot_len;
-				nc->rq_count--;
-				p->qnext = NULL;
-				shunt_pbuf_free(p);
-			}
-			p = next;
-			off = 0;
-		}
+		k = room < n - done ? (uint32_t)room : n - done;
+		shunt_pbuf_copy_out(p, off + done, (uint8_t *)c->iov[c->i].iov_base + c->off, k);
+		done += k;
+		c->off += k;
 	}
-	if (!peek)
-		nc->rq_off = nc->rq_head != NULL ? off : 0;
 	return done;
 }
 
+static void
+rq_pop(struct shunt_netconn *nc)
+{
+	struct shunt_pbuf *p = nc->rq_head;
+
+	nc->rq_head = p->qnext;
+	if (nc->rq_head == NULL)
+		nc->rq_tail = NULL;
+	nc->rq_bytes -= p->tot_len;
+	nc->rq_count--;
+	nc->rq_off = 0;
+	p->qnext = NULL;
+	shunt_pbuf_free(p);
+}
+
+/*
+ * Takes up to max bytes of the stream from its read point, skipping skip
+ * bytes first (a peek continuing where the last pass stopped): copies them
+ * into the cursor (or drops them, cur == NULL: MSG_TRUNC), and consumes them
+ * unless peek.
+ */
+static uint32_t
+rq_take(struct shunt_netconn *nc, struct iovcur *cur, uint32_t skip, uint32_t max, int peek)
+{
+	struct shunt_pbuf *p = nc->rq_head;
+	uint32_t off = nc->rq_off + skip, done = 0;
+
+	while (p != NULL && off >= p->tot_len) {
+		off -= p->tot_len;
+		p = p->qnext;
+	}
+	while (p != NULL && done < max) {
+		uint32_t n = p->tot_len - off;
+
+		if (n > max - done)
+			n = max - done;
+		if (cur != NULL)
+			n = iovcur_fill(cur, p, off, n);
+		if (n == 0)
+			break;
+		done += n;
+		off += n;
+		if (off < p->tot_len)
+			break;
+		p = p->qnext;
+		off = 0;
+		if (!peek)
+			rq_pop(nc);
+	}
+	if (!peek && nc->rq_head != NULL)
+		nc->rq_off = off;
+	return done;
+}
+
+static int
+nc_recv_udp(struct shunt_netconn *nc, const struct iovec *iov, int iovcnt, int flags, uint32_t *ip,
+    uint16_t *port, uint32_t *dgram_len)
+{
+	uint64_t deadline = sys_deadline(nc->rcv_timeout_ms);
+	int r, nonblock = (nc->flags & NC_NONBLOCK) || (flags & SHUNT_NC_DONTWAIT);
+
+	for (;;) {
+		struct shunt_pbuf *p = nc->rq_head;
+
+		/* __skb_recv_udp: a pending error comes before queued datagrams. */
+		if (nc->err != 0) {
+			r = -nc->err;
+			nc->err = 0;
+			return r;
+		}
+		if (p != NULL) {
+			struct iovcur cur;
+			uint32_t n;
+
+			if (ip != NULL)
+				*ip = p->cb[0];
+			if (port != NULL)
+				*port = (uint16_t)p->cb[1];
+			if (dgram_len != NULL)
+				*dgram_len = p->tot_len;
+			/* One datagram per call: what does not fit is lost (unless peeking). */
+			iovcur_init(&cur, iov, iovcnt);
+			n = iovcur_fill(&cur, p, 0, p->tot_len);
+			if (!(flags & SHUNT_NC_PEEK))
+				rq_pop(nc);
+			return (int)n;
+		}
+		/* RCV_SHUTDOWN ends only a wait (__skb_wait_for_more_packets): non-blocking still says EAGAIN. */
+		if (nonblock)
+			return -EAGAIN;
+		if (nc->flags & NC_RD_SHUT)
+			return 0;
+		r = wait_for(nc, deadline);
+		if (r == -ETIMEDOUT)
+			return -EAGAIN;
+		if (r != 0)
+			return r;
+	}
+}
+
+/*
+ * A stream receive, in the shape of Linux's tcp_recvmsg: take what is there,
+ * and wait while less than the target (SO_RCVLOWAT, the whole length with
+ * MSG_WAITALL) has been taken and nothing ends the wait.
+ */
 int
 nc_recv_iov_locked(struct shunt_netconn *nc, const struct iovec *iov, int iovcnt, int flags, uint32_t *ip,
     uint16_t *port, uint32_t *dgram_len)
 {
 	uint64_t deadline = sys_deadline(nc->rcv_timeout_ms);
-	uint32_t want = 0, got = 0;
+	uint32_t want = 0, got = 0, target;
 	int i, r, nonblock = (nc->flags & NC_NONBLOCK) || (flags & SHUNT_NC_DONTWAIT);
+	int peek = (flags & SHUNT_NC_PEEK) != 0;
+	struct iovcur cur;
 
-	for (i = 0; i < iovcnt; i++)
-		want += (uint32_t)iov[i].iov_len;
-	if (nc->type == SHUNT_NETCONN_UDP) {
-		for (;;) {
-			struct shunt_pbuf *p = nc->rq_head;
+	if (nc->type == SHUNT_NETCONN_UDP)
+		return nc_recv_udp(nc, iov, iovcnt, flags, ip, port, dgram_len);
+	for (i = 0; i < iovcnt; i++) {
+		uint64_t w = (uint64_t)want + iov[i].iov_len;
 
-			if (p != NULL) {
-				uint32_t n;
+		want = w > 0x7ffff000u ? 0x7ffff000u : (uint32_t)w;	/* Linux's MAX_RW_COUNT */
+	}
+	if (nc->flags & NC_LISTENING)
+		return -ENOTCONN;
+	target = (flags & SHUNT_NC_WAITALL) ? want : (nc->lowat ? nc->lowat : 1);
+	if (target > want)
+		target = want;
+	if (target == 0)
+		target = 1;
+	iovcur_init(&cur, iov, iovcnt);
+	for (;;) {
+		uint32_t avail = nc->rq_bytes - nc->rq_off, skip = peek ? got : 0;
+		uint32_t ready = avail > skip ? avail - skip : 0;
 
-				if (ip != NULL)
-					*ip = p->cb[0];
-				if (port != NULL)
-					*port = (uint16_t)p->cb[1];
-				if (dgram_len != NULL)
-					*dgram_len = p->tot_len;
-				n = rq_take(nc, iov, iovcnt, want, 1);
-				if (!(flags & SHUNT_NC_PEEK)) {
-					nc->rq_head = p->qnext;
-					if (nc->rq_head == NULL)
-						nc->rq_tail = NULL;
-					nc->rq_bytes -= p->tot_len;
-					nc->rq_count--;
-					nc->rq_off = 0;
-					p->qnext = NULL;
-					shunt_pbuf_free(p);
-				}
-				return (int)n;
-			}
+		if (ready > 0 && want == 0)
+			return 0;
+		if (ready > 0 && got < want) {
+			/* MSG_TRUNC on a stream: the bytes are dropped instead of copied (tcp(7)). */
+			uint32_t n = rq_take(nc, (flags & SHUNT_NC_TRUNC) ? NULL : &cur, peek ? got : 0,
+			    want - got, peek);
+
+			got += n;
+			if (!peek && nc->pcb.tcp != NULL)
+				shunt_tcp_recved(nc->pcb.tcp, n);
+			continue;
+		}
+		if (got >= target)
+			return (int)got;
+		if (got > 0) {
+			if (nonblock || nc->err != 0 || (nc->flags & (NC_EOF | NC_RD_SHUT | NC_DEAD)))
+				return (int)got;
+		} else {
+			/* Linux's order: end of stream, then a pending error, then shut or closed. */
+			if (nc->flags & NC_EOF)
+				return 0;
 			if (nc->err != 0) {
 				r = -nc->err;
 				nc->err = 0;
 				return r;
 			}
-			if (nc->flags & NC_RD_SHUT)
+			if (nc->flags & (NC_RD_SHUT | NC_DEAD))
 				return 0;
+			if (!(nc->flags & (NC_CONNECTED | NC_CONNECTING)))
+				return -ENOTCONN;
 			if (nonblock)
 				return -EAGAIN;
-			r = wait_for(nc, deadline);
-			if (r == -ETIMEDOUT)
-				return -EAGAIN;
-			if (r != 0)
-				return r;
 		}
-	}
-	if (nc->flags & NC_LISTENING)
-		return -ENOTCONN;
-	for (;;) {
-		uint32_t ready = nc->rq_bytes - nc->rq_off;
-
-		if (ready > 0 && (ready >= (nc->lowat ? nc->lowat : 1) || (nc->flags & (NC_EOF | NC_DEAD)) ||
-		    (flags & SHUNT_NC_PEEK))) {
-			uint32_t n;
-			struct iovec sub[64];
-			int k, cnt = 0;
-			size_t skip = got;
-
-			/* Continue filling the caller's buffers where the last pass stopped (MSG_WAITALL). */
-			for (k = 0; k < iovcnt && cnt < 64; k++) {
-				if (skip >= iov[k].iov_len) {
-					skip -= iov[k].iov_len;
-					continue;
-				}
-				sub[cnt].iov_base = (uint8_t *)iov[k].iov_base + skip;
-				sub[cnt].iov_len = iov[k].iov_len - skip;
-				skip = 0;
-				cnt++;
-			}
-			n = rq_take(nc, sub, cnt, want - got, flags & SHUNT_NC_PEEK);
-			got += n;
-			if (!(flags & SHUNT_NC_PEEK) && nc->pcb.tcp != NULL)
-				shunt_tcp_recved(nc->pcb.tcp, n);
-			if (got == want || !(flags & SHUNT_NC_WAITALL) || (flags & SHUNT_NC_PEEK))
-				return (int)got;
-			continue;
-		}
-		if (got > 0 && (nc->flags & (NC_EOF | NC_DEAD | NC_RD_SHUT)))
-			return (int)got;
-		if (nc->err != 0) {
-			if (got > 0)
-				return (int)got;
-			r = -nc->err;
-			nc->err = 0;
-			return r;
-		}
-		if (nc->flags & (NC_EOF | NC_DEAD | NC_RD_SHUT))
-			return (int)got;
-		if (!(nc->flags & (NC_CONNECTED | NC_CONNECTING)))
-			return -ENOTCONN;
-		if (want == 0)
-			return 0;
-		if (nonblock)
-			return got > 0 ? (int)got : -EAGAIN;
 		r = wait_for(nc, deadline);
 		if (r == -ETIMEDOUT)
 			return got > 0 ? (int)got : -EAGAIN;
 		if (r != 0)
 			return got > 0 ? (int)got : r;
+		if (want == 0)
+			return 0;
 	}
 }
 
@@ -530,6 +627,7 @@ nc_write_locked(struct shunt_netconn *nc, const struct iovec *iov, int iovcnt, i
 				return done > 0 ? (int)done : r;
 			/* Partial progress before the buffer filled: send it now rather than hold it. */
 			shunt_tcp_output(nc->pcb.tcp);
+			nc->flags |= NC_NOSPACE;
 			if (nonblock)
 				return done > 0 ? (int)done : -EAGAIN;
 			r = wait_for(nc, deadline);
@@ -558,11 +656,14 @@ nc_sendto_locked(struct shunt_netconn *nc, const struct iovec *iov, int iovcnt, 
 	}
 	for (i = 0; i < iovcnt; i++)
 		len += (uint32_t)iov[i].iov_len;
+	/* sock_alloc_send_skb: a pending error first, then a shut write side. */
 	if (nc->err != 0) {
 		r = -nc->err;
 		nc->err = 0;
 		return r;
 	}
+	if (nc->flags & NC_WR_SHUT)
+		return -EPIPE;
 	if (ip == 0) {
 		uint32_t rip;
 		uint16_t rport;
@@ -591,61 +692,212 @@ nc_sendto_locked(struct shunt_netconn *nc, const struct iovec *iov, int iovcnt, 
 	return r;
 }
 
-int
-nc_connect_locked(struct shunt_netconn *nc, uint32_t ip, uint16_t port)
+/*
+ * A TCP netconn whose PCB is gone (a failed open, a disconnect) gets a new
+ * one in CLOSE, with the socket's options, bound again where the user bound it
+ * (Linux keeps a port or address the user chose, SOCK_BIND*_LOCK).
+ */
+static int
+nc_tcp_fresh(struct shunt_netconn *nc)
 {
-	uint64_t deadline;
+	struct shunt_tcp_pcb *pcb = shunt_tcp_new(nc->sys->stack);
 	int r;
 
+	if (pcb == NULL)
+		return -ENOBUFS;
+	nc->pcb.tcp = pcb;
+	tcp_hook(nc, pcb);
+	nc->flags &= ~(uint32_t)(NC_DEAD | NC_CONNECTED | NC_CONNECTING | NC_LISTENING | NC_EOF | NC_RD_SHUT |
+	    NC_WR_SHUT | NC_BOUND | NC_NOSPACE);
+	rq_free(nc);
+	if (nc->owner != NULL)
+		sock_apply_opts(nc->owner);
+	if (nc->flags & (NC_PORT_LOCKED | NC_ADDR_LOCKED)) {
+		r = shunt_tcp_bind(pcb, (nc->flags & NC_ADDR_LOCKED) ? nc->bind_ip : 0,
+		    (nc->flags & NC_PORT_LOCKED) ? nc->bind_port : 0);
+		if (r != 0)
+			return r;
+		nc->flags |= NC_BOUND;
+	}
+	return 0;
+}
+
+/* Drops the PCB without telling anyone (the callbacks go first), resetting the peer if connected. */
+static void
+nc_tcp_drop_pcb(struct shunt_netconn *nc, int graceful)
+{
+	struct shunt_tcp_pcb *pcb = nc->pcb.tcp;
+
+	nc->pcb.tcp = NULL;
+	if (pcb == NULL)
+		return;
+	shunt_tcp_arg(pcb, NULL);
+	shunt_tcp_err(pcb, NULL);
+	shunt_tcp_recv(pcb, NULL);
+	shunt_tcp_sent(pcb, NULL);
+	shunt_tcp_accept(pcb, NULL);
+	if (graceful)
+		shunt_tcp_close(pcb);
+	else
+		shunt_tcp_abort(pcb);
+}
+
+/* Connections nobody accepted go with their listener: reset. */
+static void
+aq_abort(struct shunt_netconn *nc)
+{
+	struct shunt_netconn *c;
+
+	while ((c = nc->aq_head) != NULL) {
+		nc->aq_head = c->aq_next;
+		c->aq_next = NULL;
+		c->refs = 1;
+		nc_tcp_drop_pcb(c, 0);
+		c->flags |= NC_CLOSED;
+		nc_unref(c);
+	}
+	nc->aq_tail = NULL;
+	nc->aq_len = 0;
+}
+
+/* A listener stops (shutdown(SHUT_RD), connect(AF_UNSPEC)): its queue is reset, it is a fresh socket. */
+static int
+nc_listen_stop(struct shunt_netconn *nc)
+{
+	aq_abort(nc);
+	nc_tcp_drop_pcb(nc, 1);
+	nc->flags &= ~(uint32_t)NC_LISTENING;
+	nc_event(nc);
+	return nc_tcp_fresh(nc);
+}
+
+int
+nc_bind_locked(struct shunt_netconn *nc, uint32_t ip, uint16_t port)
+{
+	int r;
+
+	if (nc->flags & NC_BOUND)
+		return -EINVAL;
 	if (nc->type == SHUNT_NETCONN_UDP) {
+		r = shunt_udp_bind(nc->pcb.udp, ip, port);
+	} else {
+		if (nc->flags & (NC_SS_CONNECTED | NC_SS_CONNECTING | NC_LISTENING | NC_CONNECTED | NC_CONNECTING))
+			return -EINVAL;
+		if ((nc->pcb.tcp == NULL || (nc->flags & NC_DEAD)) && (r = nc_tcp_fresh(nc)) != 0)
+			return r;
+		r = shunt_tcp_bind(nc->pcb.tcp, ip, port);
+	}
+	if (r != 0)
+		return r;
+	nc->flags |= NC_BOUND | (port != 0 ? NC_PORT_LOCKED : 0) | (ip != 0 ? NC_ADDR_LOCKED : 0);
+	nc->bind_ip = ip;
+	nc->bind_port = port;
+	return 0;
+}
+
+/*
+ * connect() as Linux's __inet_stream_connect does it: the socket-level state
+ * (NC_SS_*) decides between EISCONN, EALREADY and a new open; a blocking call
+ * waits for the open (bounded by SO_SNDTIMEO, ended by signals); an open that
+ * failed is reported, once, by the connect() that finds it failed.  addr_err
+ * is the address's own verdict, which counts only when a new open starts.
+ */
+int
+nc_connect_addr_locked(struct shunt_netconn *nc, uint32_t ip, uint16_t port, int addr_err)
+{
+	uint64_t deadline;
+	int r, w;
+
+	if (nc->type == SHUNT_NETCONN_UDP) {
+		if (addr_err != 0)
+			return addr_err;
 		r = shunt_udp_connect(nc->pcb.udp, ip, port);
 		if (r == 0)
-			nc->flags |= NC_BOUND | (ip != 0 ? NC_CONNECTED : 0);
-		if (ip == 0)
-			nc->flags &= (uint16_t)~NC_CONNECTED;
+			nc->flags |= NC_BOUND | NC_CONNECTED;
 		return r;
 	}
-	if (nc->flags & NC_LISTENING)
+	if (nc->flags & NC_SS_CONNECTED)
 		return -EISCONN;
-	if (nc->flags & NC_CONNECTED)
-		return -EISCONN;
-	if (nc->flags & NC_CONNECTING) {
-		if (nc->flags & NC_NONBLOCK)
-			return -EALREADY;
+	if (nc->flags & NC_SS_CONNECTING) {
+		r = -EALREADY;
 	} else {
-		if (nc->pcb.tcp == NULL || (nc->flags & NC_DEAD)) {
-			if (nc->flags & NC_EVER_CONNECTED)
-				return -EISCONN;
-			/* A failed attempt left no PCB: start afresh, as Linux reuses the socket. */
-			nc->pcb.tcp = shunt_tcp_new(nc->sys->stack);
-			if (nc->pcb.tcp == NULL)
-				return -ENOBUFS;
-			tcp_hook(nc, nc->pcb.tcp);
-			nc->flags &= (uint16_t)~NC_DEAD;
-			if (nc->owner != NULL)
-				sock_apply_opts(nc->owner);
-		}
+		if (nc->flags & (NC_LISTENING | NC_CONNECTED | NC_CONNECTING))
+			return -EISCONN;	/* not in CLOSE */
+		if (addr_err != 0)
+			return addr_err;
+		if ((nc->pcb.tcp == NULL || (nc->flags & NC_DEAD)) && (r = nc_tcp_fresh(nc)) != 0)
+			return r;
 		nc->err = 0;
 		r = shunt_tcp_connect(nc->pcb.tcp, ip, port, tcp_connected_cb);
 		if (r != 0)
 			return r;
-		nc->flags |= NC_CONNECTING | NC_BOUND;
+		nc->flags |= NC_CONNECTING | NC_BOUND | NC_SS_CONNECTING;
 		nc_event(nc);
+		r = -EINPROGRESS;
+	}
+	if (nc->flags & NC_CONNECTING) {
 		if (nc->flags & NC_NONBLOCK)
-			return -EINPROGRESS;
-	}
-	deadline = sys_deadline(nc->snd_timeout_ms);
-	while (nc->flags & NC_CONNECTING) {
-		r = wait_for(nc, deadline);
-		if (r == -ETIMEDOUT)
-			return -EINPROGRESS;
-		if (r != 0)
 			return r;
+		deadline = sys_deadline(nc->snd_timeout_ms);
+		while (nc->flags & NC_CONNECTING) {
+			w = wait_for(nc, deadline);
+			if (w == -ETIMEDOUT)
+				return r;	/* EINPROGRESS the first time, EALREADY after */
+			if (w != 0)
+				return w;
+		}
 	}
-	if (nc->flags & NC_CONNECTED)
+	nc->flags &= ~(uint32_t)NC_SS_CONNECTING;
+	if (nc->flags & NC_DEAD) {
+		r = nc->err != 0 ? -nc->err : -ECONNABORTED;
+		nc->err = 0;
+		return r;
+	}
+	nc->flags |= NC_SS_CONNECTED;
+	return 0;
+}
+
+int
+nc_connect_locked(struct shunt_netconn *nc, uint32_t ip, uint16_t port)
+{
+	return nc_connect_addr_locked(nc, ip, port, 0);
+}
+
+int
+nc_disconnect_locked(struct shunt_netconn *nc)
+{
+	int err = 0, r;
+
+	if (nc->type == SHUNT_NETCONN_UDP) {
+		shunt_udp_disconnect(nc->pcb.udp);
+		nc->flags &= ~(uint32_t)NC_CONNECTED;
+		if (!(nc->flags & NC_PORT_LOCKED))
+			nc->flags &= ~(uint32_t)NC_BOUND;
 		return 0;
-	r = nc->err != 0 ? -nc->err : -ECONNREFUSED;
-	nc->err = 0;
+	}
+	/*
+	 * tcp_disconnect: abort whatever there is (a RST if connected) and start
+	 * again in CLOSE; the connection it dropped (or the open it abandoned)
+	 * stays behind as the socket's error.
+	 */
+	if (nc->flags & NC_LISTENING) {
+		aq_abort(nc);
+		nc->flags &= ~(uint32_t)NC_LISTENING;
+	}
+	if ((nc->flags & NC_CONNECTING) && !(nc->flags & NC_DEAD)) {
+		err = ECONNRESET;
+	} else if ((nc->flags & NC_CONNECTED) && !(nc->flags & NC_DEAD) && nc->pcb.tcp != NULL) {
+		enum shunt_tcp_state st = shunt_tcp_state(nc->pcb.tcp);
+
+		if (st == SHUNT_TCP_ESTABLISHED || st == SHUNT_TCP_CLOSE_WAIT || st == SHUNT_TCP_FIN_WAIT_1 ||
+		    st == SHUNT_TCP_FIN_WAIT_2 || st == SHUNT_TCP_SYN_RECEIVED)
+			err = ECONNRESET;
+	}
+	nc_tcp_drop_pcb(nc, 0);
+	nc->flags &= ~(uint32_t)(NC_SS_CONNECTING | NC_SS_CONNECTED | NC_EVER_CONNECTED);
+	r = nc_tcp_fresh(nc);
+	nc->err = err;
+	nc_event(nc);
 	return r;
 }
 
@@ -684,40 +936,48 @@ nc_accept_locked(struct shunt_netconn *nc, struct shunt_netconn **out)
 	}
 }
 
+/* Linux's view of the TCP state: CLOSE (never opened, dead, or finished in TIME_WAIT). */
+static int
+nc_tcp_closed(struct shunt_netconn *nc)
+{
+	enum shunt_tcp_state st;
+
+	if ((nc->flags & NC_DEAD) || nc->pcb.tcp == NULL || !(nc->flags & (NC_CONNECTED | NC_CONNECTING)))
+		return 1;
+	st = shunt_tcp_state(nc->pcb.tcp);
+	return st == SHUNT_TCP_CLOSED || st == SHUNT_TCP_TIME_WAIT;
+}
+
+/* shutdown() as inet_shutdown does it. */
 int
 nc_shutdown_locked(struct shunt_netconn *nc, int rd, int wr)
 {
+	uint32_t how = (rd ? NC_RD_SHUT : 0) | (wr ? NC_WR_SHUT : 0);
 	int r = 0;
 
 	if (nc->type == SHUNT_NETCONN_UDP) {
-		if (rd)
-			nc->flags |= NC_RD_SHUT;
-		if (wr)
-			nc->flags |= NC_WR_SHUT;
+		/* An unconnected socket says ENOTCONN but is shut all the same (it wakes its pollers). */
+		nc->flags |= how;
 		nc_event(nc);
-		return 0;
+		return (nc->flags & NC_CONNECTED) ? 0 : -ENOTCONN;
 	}
-	if (nc->flags & NC_LISTENING) {
-		/* Linux: shutdown on a listener stops it; blocked accept()s return EINVAL. */
-		if (rd && nc->pcb.tcp != NULL) {
-			nc->flags &= (uint16_t)~NC_LISTENING;
-			nc->flags |= NC_RD_SHUT;
-			nc_event(nc);
-		}
-		return 0;
+	if ((nc->flags & NC_SS_CONNECTING) && (nc->flags & NC_CONNECTED) && !(nc->flags & NC_DEAD)) {
+		nc->flags &= ~(uint32_t)NC_SS_CONNECTING;
+		nc->flags |= NC_SS_CONNECTED;
 	}
-	if (!(nc->flags & (NC_CONNECTED | NC_CONNECTING)) && !(nc->flags & NC_DEAD))
+	if (nc->flags & NC_LISTENING)
+		return rd ? nc_listen_stop(nc) : 0;
+	if ((nc->flags & NC_CONNECTING) && !(nc->flags & NC_DEAD))
+		return nc_disconnect_locked(nc);	/* SYN_SENT: the open is abandoned */
+	if (nc_tcp_closed(nc)) {
+		nc->flags |= how;
+		nc_event(nc);
 		return -ENOTCONN;
-	if (rd) {
-		nc->flags |= NC_RD_SHUT;
-		if (nc->pcb.tcp != NULL && nc->rq_bytes > nc->rq_off)
-			shunt_tcp_recved(nc->pcb.tcp, nc->rq_bytes - nc->rq_off);
-		rq_free(nc);
 	}
+	nc->flags |= how & NC_RD_SHUT;
 	if (wr && !(nc->flags & NC_WR_SHUT)) {
 		nc->flags |= NC_WR_SHUT;
-		if (nc->pcb.tcp != NULL)
-			r = shunt_tcp_shutdown(nc->pcb.tcp, 0, 1);
+		r = shunt_tcp_shutdown(nc->pcb.tcp, 0, 1);
 	}
 	nc_event(nc);
 	return r == -ENOTCONN ? 0 : r;
@@ -726,8 +986,6 @@ nc_shutdown_locked(struct shunt_netconn *nc, int rd, int wr)
 int
 nc_close_locked(struct shunt_netconn *nc)
 {
-	struct shunt_netconn *c;
-
 	if (nc->flags & NC_CLOSED)
 		return -EBADF;
 	nc->flags |= NC_CLOSED;
@@ -737,23 +995,7 @@ nc_close_locked(struct shunt_netconn *nc)
 		shunt_udp_remove(nc->pcb.udp);
 		nc->pcb.udp = NULL;
 	} else {
-		/* Connections nobody accepted go with their listener. */
-		while ((c = nc->aq_head) != NULL) {
-			nc->aq_head = c->aq_next;
-			c->aq_next = NULL;
-			c->refs = 1;
-			if (c->pcb.tcp != NULL) {
-				struct shunt_tcp_pcb *pcb = c->pcb.tcp;
-
-				c->pcb.tcp = NULL;
-				shunt_tcp_err(pcb, NULL);
-				shunt_tcp_abort(pcb);
-			}
-			c->flags |= NC_CLOSED;
-			nc_unref(c);
-		}
-		nc->aq_tail = NULL;
-		nc->aq_len = 0;
+		aq_abort(nc);
 		if (nc->pcb.tcp != NULL) {
 			struct shunt_tcp_pcb *pcb = nc->pcb.tcp;
 			int abortive = (nc->rq_bytes > nc->rq_off) || (nc->linger_on && nc->linger_s == 0);
@@ -762,7 +1004,7 @@ nc_close_locked(struct shunt_netconn *nc)
 				/* SO_LINGER: wait (bounded) until what we sent is acknowledged. */
 				uint64_t deadline = sys_deadline((uint32_t)nc->linger_s * 1000u);
 
-				nc->flags &= (uint16_t)~NC_CLOSED;
+				nc->flags &= ~(uint32_t)NC_CLOSED;
 				nc_shutdown_locked(nc, 0, 1);
 				nc->flags |= NC_CLOSED;
 				while (nc->pcb.tcp != NULL && shunt_tcp_outq(nc->pcb.tcp) > 0 &&
@@ -839,14 +1081,7 @@ shunt_netconn_bind(struct shunt_netconn *nc, uint32_t ip, uint16_t port)
 	int r;
 
 	NC_ENTER(nc);
-	if (nc->flags & NC_CLOSED)
-		r = -EBADF;
-	else if (nc->type == SHUNT_NETCONN_TCP)
-		r = nc->pcb.tcp != NULL ? shunt_tcp_bind(nc->pcb.tcp, ip, port) : -EINVAL;
-	else
-		r = shunt_udp_bind(nc->pcb.udp, ip, port);
-	if (r == 0)
-		nc->flags |= NC_BOUND;
+	r = nc->flags & NC_CLOSED ? -EBADF : nc_bind_locked(nc, ip, port);
 	NC_LEAVE(nc);
 	return r;
 }
@@ -869,14 +1104,23 @@ nc_listen_locked(struct shunt_netconn *nc, int backlog)
 
 	if (nc->type != SHUNT_NETCONN_TCP)
 		return -EOPNOTSUPP;
-	if (nc->pcb.tcp == NULL || (nc->flags & (NC_CONNECTED | NC_CONNECTING | NC_DEAD)))
+	/* somaxconn bounds it; a negative backlog is a huge one. */
+	if (backlog < 0 || backlog > 4096)
+		backlog = 4096;
+	if (nc->flags & (NC_SS_CONNECTING | NC_SS_CONNECTED))
 		return -EINVAL;
+	if (nc->flags & NC_LISTENING)
+		return shunt_tcp_listen(nc->pcb.tcp, backlog + 1);	/* again: only the backlog changes */
+	if (nc->flags & (NC_CONNECTED | NC_CONNECTING))
+		return -EINVAL;
+	if ((nc->pcb.tcp == NULL || (nc->flags & NC_DEAD)) && (r = nc_tcp_fresh(nc)) != 0)
+		return r;
 	/* Linux admits one connection more than the backlog (sk_acceptq_is_full uses >). */
 	r = shunt_tcp_listen(nc->pcb.tcp, backlog + 1);
 	if (r == 0) {
 		shunt_tcp_accept(nc->pcb.tcp, tcp_accept_cb);
 		nc->flags |= NC_LISTENING | NC_BOUND;
-		nc->flags &= (uint16_t)~NC_RD_SHUT;
+		nc->flags &= ~(uint32_t)NC_RD_SHUT;
 	}
 	return r;
 }
@@ -1107,7 +1351,7 @@ shunt_netconn_set_nonblocking(struct shunt_netconn *nc, int on)
 	if (on)
 		nc->flags |= NC_NONBLOCK;
 	else
-		nc->flags &= (uint16_t)~NC_NONBLOCK;
+		nc->flags &= ~(uint32_t)NC_NONBLOCK;
 	pthread_mutex_unlock(&nc->sys->lock);
 }
 

@@ -69,10 +69,10 @@ sock_uninstall(struct shunt_sys *sys, struct shunt_sock *sk)
 }
 
 static void
-sock_on_event(struct shunt_netconn *nc)
+sock_on_event(struct shunt_netconn *nc, uint32_t key)
 {
 	if (nc->owner != NULL)
-		sock_event(nc->owner);
+		sock_event(nc->owner, key);
 }
 
 uint32_t
@@ -170,8 +170,13 @@ shunt_socket(struct shunt_sys *sys, int domain, int type, int protocol)
 {
 	int fd, r, nctype;
 
+	/* Linux's order: unknown flags, then the family, then the type's range, then the protocol. */
+	if (type & ~(SOCK_NONBLOCK | SOCK_CLOEXEC | 0xf))
+		return set_errno_ret(-EINVAL);
 	if (domain != AF_INET)
-		return set_errno_ret(-EAFNOSUPPORT);
+		return set_errno_ret(-EAFNOSUPPORT);	/* shunt has no IPv6 (or other families) */
+	if ((type & 0xf) >= 11)				/* SOCK_MAX */
+		return set_errno_ret(-EINVAL);
 	r = type_of(type, protocol, &nctype);
 	if (r != 0)
 		return set_errno_ret(r);
@@ -234,23 +239,33 @@ leave(struct call *c, int r)
 	return set_errno_ret(r);
 }
 
+/* How AF_UNSPEC is taken: each call has its own old rule. */
+enum unspec_rule {
+	UNSPEC_NO,		/* EAFNOSUPPORT */
+	UNSPEC_DISCONNECT,	/* connect(): returns 1, the caller dissolves the association */
+	UNSPEC_IF_ANY,		/* bind(): AF_INET if the address is INADDR_ANY (inet_bind) */
+	UNSPEC_AS_INET,		/* sendto() on UDP: AF_INET (udp_sendmsg) */
+};
+
 static int
-addr_in(const struct sockaddr *a, socklen_t len, uint32_t *ip, uint16_t *port, int allow_unspec)
+addr_in(const struct sockaddr *a, socklen_t len, uint32_t *ip, uint16_t *port, enum unspec_rule unspec)
 {
 	const struct sockaddr_in *sin = (const struct sockaddr_in *)a;
 
 	if (a == NULL)
 		return -EFAULT;
-	if (len < (socklen_t)sizeof(sa_family_t))
+	if ((int)len < (int)sizeof(sa_family_t) || len > 128)
 		return -EINVAL;
-	if (allow_unspec && a->sa_family == AF_UNSPEC) {
+	if (unspec == UNSPEC_DISCONNECT && a->sa_family == AF_UNSPEC) {
 		*ip = 0;
 		*port = 0;
 		return 1;
 	}
 	if (len < (socklen_t)sizeof(*sin))
 		return -EINVAL;
-	if (a->sa_family != AF_INET)
+	if (a->sa_family != AF_INET &&
+	    !(a->sa_family == AF_UNSPEC && unspec == UNSPEC_IF_ANY && sin->sin_addr.s_addr == htonl(INADDR_ANY)) &&
+	    !(a->sa_family == AF_UNSPEC && unspec == UNSPEC_AS_INET))
 		return -EAFNOSUPPORT;
 	*ip = sin->sin_addr.s_addr;
 	*port = sin->sin_port;
@@ -286,19 +301,9 @@ shunt_bind(struct shunt_sys *sys, int fd, const struct sockaddr *addr, socklen_t
 
 	if (r != 0)
 		return set_errno_ret(r);
-	r = addr_in(addr, len, &ip, &port, 0);
-	if (r == 0 && (c.nc->flags & NC_BOUND))
-		r = -EINVAL;
-	if (r == 0 && c.nc->pcb.any == NULL)
-		r = -EINVAL;
-	if (r == 0) {
-		if (c.nc->type == SHUNT_NETCONN_TCP)
-			r = shunt_tcp_bind(c.nc->pcb.tcp, ip, port);
-		else
-			r = shunt_udp_bind(c.nc->pcb.udp, ip, port);
-		if (r == 0)
-			c.nc->flags |= NC_BOUND;
-	}
+	r = addr_in(addr, len, &ip, &port, UNSPEC_IF_ANY);
+	if (r == 0)
+		r = nc_bind_locked(c.nc, ip, port);
 	return leave(&c, r);
 }
 
@@ -310,16 +315,7 @@ shunt_listen(struct shunt_sys *sys, int fd, int backlog)
 
 	if (r != 0)
 		return set_errno_ret(r);
-	if (c.nc->type != SHUNT_NETCONN_TCP)
-		r = -EOPNOTSUPP;
-	else if (c.nc->flags & (NC_CONNECTED | NC_CONNECTING | NC_DEAD))
-		r = -EINVAL;
-	else if (c.nc->flags & NC_LISTENING) {
-		/* Linux admits one more than the backlog; a second listen() just resizes it. */
-		r = shunt_tcp_listen(c.nc->pcb.tcp, (backlog < 0 || backlog > 4096 ? 4096 : backlog) + 1);
-	} else {
-		r = nc_listen_locked(c.nc, backlog < 0 || backlog > 4096 ? 4096 : backlog);
-	}
+	r = nc_listen_locked(c.nc, backlog);
 	return leave(&c, r);
 }
 
@@ -354,11 +350,12 @@ shunt_accept4(struct shunt_sys *sys, int fd, struct sockaddr *addr, socklen_t *l
 		nc_close_locked(child);
 		return leave(&c, r);
 	}
+	sock_inherit_opts(child->owner, c.sk);
 	if (child->pcb.tcp != NULL)
 		shunt_tcp_remote(child->pcb.tcp, &ip, &port);
 	addr_out(addr, len, ip, port);
 	/* Readiness events queued before the socket existed must reach epoll now. */
-	sock_event(child->owner);
+	sock_event(child->owner, 0);
 	return leave(&c, nfd);
 }
 
@@ -372,19 +369,20 @@ int
 shunt_connect(struct shunt_sys *sys, int fd, const struct sockaddr *addr, socklen_t len)
 {
 	struct call c;
-	uint32_t ip;
-	uint16_t port;
+	uint32_t ip = 0;
+	uint16_t port = 0;
 	int r = enter(&c, sys, fd);
 
 	if (r != 0)
 		return set_errno_ret(r);
-	r = addr_in(addr, len, &ip, &port, c.nc->type == SHUNT_NETCONN_UDP);
+	r = addr_in(addr, len, &ip, &port, UNSPEC_DISCONNECT);
 	if (r == 1)
-		r = 0;		/* AF_UNSPEC: dissolve the association */
-	else if (r == 0 && (ip == 0 || port == 0) && c.nc->type == SHUNT_NETCONN_TCP)
-		r = ip == 0 ? -ECONNREFUSED : -ECONNREFUSED;
-	if (r == 0)
-		r = nc_connect_locked(c.nc, ip, port);
+		return leave(&c, nc_disconnect_locked(c.nc));
+	if (r == -EFAULT || (r == -EINVAL && ((int)len < (int)sizeof(sa_family_t) || len > 128)))
+		return leave(&c, r);	/* copying the address in failed: before anything else */
+	if (r == 0 && (ip == 0 || port == 0) && c.nc->type == SHUNT_NETCONN_TCP)
+		r = -ECONNREFUSED;	/* nothing listens on port 0, and shunt has no loopback for 0.0.0.0 */
+	r = nc_connect_addr_locked(c.nc, ip, port, r);
 	return leave(&c, r);
 }
 
@@ -427,16 +425,15 @@ do_send(struct shunt_sys *sys, int fd, const struct iovec *iov, int iovcnt, int 
 	if (r != 0)
 		return set_errno_ret(r);
 	if (to != NULL && c.nc->type == SHUNT_NETCONN_UDP) {
-		r = addr_in(to, tolen, &ip, &port, 0);
+		r = addr_in(to, tolen, &ip, &port, UNSPEC_AS_INET);
 		if (r == 0 && port == 0)
 			r = -EINVAL;
 		if (r != 0)
 			return leave(&c, r);
-	} else if (to != NULL && c.nc->type == SHUNT_NETCONN_TCP && (c.nc->flags & NC_CONNECTED)) {
-		/* Linux ignores the address of a sendto() on a connected stream socket. */
-	} else if (to != NULL) {
-		return leave(&c, (c.nc->flags & NC_CONNECTING) ? -EALREADY : -EPIPE);
+	} else if (to != NULL && tolen > 128) {
+		return leave(&c, -EINVAL);
 	}
+	/* A stream socket ignores the address of a sendto() (tcp_sendmsg never looks at it). */
 	if (c.nc->type == SHUNT_NETCONN_TCP)
 		r = nc_write_locked(c.nc, iov, iovcnt, nc_flags(&c, flags));
 	else
@@ -531,17 +528,36 @@ shunt_recvfrom(struct shunt_sys *sys, int fd, void *buf, size_t len, int flags, 
 	return do_recv(sys, fd, &v, 1, flags, from, fromlen, NULL);
 }
 
+/* read() of nothing returns at once, before the socket is asked (sock_read_iter). */
+static int
+read_nothing(struct shunt_sys *sys, int fd)
+{
+	struct call c;
+	int r = enter(&c, sys, fd);
+
+	return r != 0 ? set_errno_ret(r) : leave(&c, 0);
+}
+
 ssize_t
 shunt_read(struct shunt_sys *sys, int fd, void *buf, size_t len)
 {
+	if (len == 0)
+		return read_nothing(sys, fd);
 	return shunt_recv(sys, fd, buf, len, 0);
 }
 
 ssize_t
 shunt_readv(struct shunt_sys *sys, int fd, const struct iovec *iov, int iovcnt)
 {
+	size_t total = 0;
+	int i;
+
 	if (iovcnt < 0 || iovcnt > IOV_MAX)
 		return set_errno_ret(-EINVAL);
+	for (i = 0; i < iovcnt; i++)
+		total += iov[i].iov_len;
+	if (total == 0)
+		return read_nothing(sys, fd);
 	return do_recv(sys, fd, iov, iovcnt, 0, NULL, NULL, NULL);
 }
 
@@ -578,24 +594,58 @@ shunt_sendmmsg(struct shunt_sys *sys, int fd, struct mmsghdr *vec, unsigned int 
 	return (int)i;
 }
 
+/*
+ * recvmmsg() as do_recvmmsg does it: a blocking call fills the whole vector
+ * unless MSG_WAITFORONE (non-blocking after the first) or the timeout, which
+ * is looked at only after each datagram (the documented Linux bug).  An error
+ * after some datagrams is kept for the next call, except EAGAIN.
+ */
 int
 shunt_recvmmsg(struct shunt_sys *sys, int fd, struct mmsghdr *vec, unsigned int vlen, int flags,
     struct timespec *timeout)
 {
-	unsigned int i;
+	uint64_t end = 0;
+	unsigned int i = 0;
+	int err = 0;
 
-	(void)timeout;
-	for (i = 0; i < vlen; i++) {
-		/* After the first datagram, take only what is already there (MSG_WAITFORONE semantics). */
-		int f = i == 0 ? flags : (flags | MSG_DONTWAIT);
-		ssize_t r = shunt_recvmsg(sys, fd, &vec[i].msg_hdr, f & ~MSG_WAITFORONE);
+	if (timeout != NULL) {
+		if (timeout->tv_sec < 0 || timeout->tv_nsec < 0 || timeout->tv_nsec >= 1000000000L)
+			return set_errno_ret(-EINVAL);
+		end = sys_now() + (uint64_t)timeout->tv_sec * 1000000000ull + (uint64_t)timeout->tv_nsec;
+	}
+	if (vlen > 1024)
+		vlen = 1024;	/* UIO_MAXIOV */
+	while (i < vlen) {
+		ssize_t r = shunt_recvmsg(sys, fd, &vec[i].msg_hdr, flags & ~MSG_WAITFORONE);
 
 		if (r < 0) {
-			if (i > 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-				break;
-			return i > 0 ? (int)i : -1;
+			err = errno;
+			break;
 		}
 		vec[i].msg_len = (unsigned int)r;
+		i++;
+		if (flags & MSG_WAITFORONE)
+			flags |= MSG_DONTWAIT;
+		if (timeout != NULL) {
+			uint64_t now = sys_now(), left = end > now ? end - now : 0;
+
+			timeout->tv_sec = (time_t)(left / 1000000000ull);
+			timeout->tv_nsec = (long)(left % 1000000000ull);
+			if (left == 0)
+				break;
+		}
+	}
+	if (err == 0)
+		return (int)i;
+	if (i == 0)
+		return set_errno_ret(-err);
+	if (err != EAGAIN) {
+		struct call c;
+
+		if (enter(&c, sys, fd) == 0) {
+			c.nc->err = err;
+			leave(&c, 0);
+		}
 	}
 	return (int)i;
 }
@@ -654,8 +704,6 @@ shunt_shutdown(struct shunt_sys *sys, int fd, int how)
 		return set_errno_ret(r);
 	if (how != SHUT_RD && how != SHUT_WR && how != SHUT_RDWR)
 		return leave(&c, -EINVAL);
-	if (c.nc->type == SHUNT_NETCONN_UDP && !(c.nc->flags & NC_CONNECTED))
-		return leave(&c, -ENOTCONN);
 	r = nc_shutdown_locked(c.nc, how != SHUT_WR, how != SHUT_RD);
 	return leave(&c, r);
 }
@@ -746,6 +794,7 @@ shunt_fcntl(struct shunt_sys *sys, int fd, int cmd, long arg)
 		r = O_RDWR | c.sk->fl;
 		break;
 	case F_SETFL:
+		/* Only O_NONBLOCK means anything to a socket; the access mode cannot change. */
 		c.sk->fl = (int)(arg & O_NONBLOCK);
 		if (arg & O_NONBLOCK)
 			c.nc->flags |= NC_NONBLOCK;

@@ -247,7 +247,7 @@ sock_setopt(struct shunt_sock *sk, int level, int name, const void *val, socklen
 			return tcp ? tcp_opt(sk, SHUNT_TCP_OPT_RCVBUF, v) : 0;
 		case SO_RCVLOWAT:
 			nc->lowat = v < 1 ? 1 : (uint32_t)v;
-			nc_event(nc);
+			nc_event_key(nc, EPOLLIN | EPOLLRDNORM);	/* tcp_set_rcvlowat re-checks readiness */
 			return 0;
 		case SO_ERROR:
 		case SO_TYPE:
@@ -293,7 +293,7 @@ sock_setopt(struct shunt_sock *sk, int level, int name, const void *val, socklen
 	}
 	if (level == IPPROTO_TCP) {
 		if (!tcp)
-			return -ENOPROTOOPT;
+			return -ENOPROTOOPT;	/* ip_setsockopt: not its level */
 		if (name == TCP_CONGESTION) {
 			char name_buf[16];
 			size_t n = len < sizeof(name_buf) - 1 ? len : sizeof(name_buf) - 1;
@@ -442,7 +442,7 @@ sock_getopt(struct shunt_sock *sk, int level, int name, void *val, socklen_t *le
 	}
 	if (level == IPPROTO_TCP) {
 		if (!tcp)
-			return -ENOPROTOOPT;
+			return -EOPNOTSUPP;	/* ip_getsockopt: not its level (set says ENOPROTOOPT) */
 		switch (name) {
 		case TCP_INFO:
 			return get_tcp_info(sk, val, len);
@@ -489,5 +489,32 @@ sock_getopt(struct shunt_sock *sk, int level, int name, void *val, socklen_t *le
 		}
 		return put_int(val, len, v);
 	}
-	return -ENOPROTOOPT;
+	return -EOPNOTSUPP;	/* an unknown level: ip_getsockopt */
+}
+
+void
+sock_inherit_opts(struct shunt_sock *child, const struct shunt_sock *l)
+{
+	struct shunt_netconn *nc = child->nc;
+
+	/* The PCB got its copy in tcp_init_child; this is the socket layer's record of them. */
+	child->reuseaddr = l->reuseaddr;
+	child->reuseport = l->reuseport;
+	child->keepalive = l->keepalive;
+	child->nodelay = l->nodelay;
+	child->cork = l->cork;
+	child->keepidle = l->keepidle;
+	child->keepintvl = l->keepintvl;
+	child->keepcnt = l->keepcnt;
+	child->maxseg = l->maxseg;
+	child->sndbuf = l->sndbuf;
+	child->rcvbuf = l->rcvbuf;
+	child->ttl = l->ttl;
+	child->tos = l->tos;
+	memcpy(child->cc, l->cc, sizeof(child->cc));
+	nc->rcv_timeout_ms = l->nc->rcv_timeout_ms;
+	nc->snd_timeout_ms = l->nc->snd_timeout_ms;
+	nc->lowat = l->nc->lowat;
+	nc->linger_on = l->nc->linger_on;
+	nc->linger_s = l->nc->linger_s;
 }

@@ -176,7 +176,7 @@ poller_main(void *arg)
 		pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
 	}
 	while (!atomic_load(&sys->stop)) {
-		uint64_t next, now;
+		uint64_t next, now, snow;
 		int n;
 
 		pthread_mutex_lock(&sys->lock);
@@ -185,6 +185,7 @@ poller_main(void *arg)
 		if (n > 0)
 			__atomic_fetch_add(&sys->st.poll_busy, 1, __ATOMIC_RELAXED);
 		next = shunt_stack_next_deadline(sys->stack);
+		snow = shunt_stack_now(sys->stack);	/* it writes the stack's clock: under the lock */
 		pthread_mutex_unlock(&sys->lock);
 		now = sys_now();
 		if (n > 0) {
@@ -205,7 +206,6 @@ poller_main(void *arg)
 			if (us > cap)
 				us = cap;
 			if (next != UINT64_MAX) {
-				uint64_t snow = shunt_stack_now(sys->stack);
 				uint64_t till = next > snow ? (next - snow) / 1000 : 0;
 
 				if (till < us)

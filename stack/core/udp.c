@@ -121,7 +121,7 @@ shunt_udp_bind(struct shunt_udp_pcb *pcb, uint32_t ip, uint16_t port)
 {
 	struct shunt_stack *s = pcb->stack;
 	unsigned h;
-	int err;
+	int err, port_chosen;
 
 	if (pcb->bound)
 		return -EINVAL;
@@ -133,6 +133,7 @@ shunt_udp_bind(struct shunt_udp_pcb *pcb, uint32_t ip, uint16_t port)
 		if (!bc)
 			return -EADDRNOTAVAIL;
 	}
+	port_chosen = port == 0;
 	if (port == 0) {
 		err = pick_ephemeral(s, pcb, ip, &port);
 		if (err != 0)
@@ -140,6 +141,9 @@ shunt_udp_bind(struct shunt_udp_pcb *pcb, uint32_t ip, uint16_t port)
 	} else if (port_conflict(s, pcb, ip, port)) {
 		return -EADDRINUSE;
 	}
+	/* Linux's SOCK_BINDADDR_LOCK / SOCK_BINDPORT_LOCK: what disconnect() must not undo. */
+	pcb->addr_locked = ip != 0;
+	pcb->port_locked = !port_chosen;
 	pcb->local_ip = ip;
 	pcb->local_port = port;
 	h = port_hash(port);
@@ -153,6 +157,7 @@ shunt_udp_bind(struct shunt_udp_pcb *pcb, uint32_t ip, uint16_t port)
 int
 shunt_udp_connect(struct shunt_udp_pcb *pcb, uint32_t ip, uint16_t port)
 {
+	struct ip4_route rt;
 	int err;
 
 	if (ip == 0 && port == 0) {
@@ -161,10 +166,18 @@ shunt_udp_connect(struct shunt_udp_pcb *pcb, uint32_t ip, uint16_t port)
 	}
 	if (port == 0 || ip == 0)
 		return -EINVAL;
+	err = ip4_route_lookup(pcb->stack, ip, &rt);
+	if (err != 0)
+		return err;
 	if (!pcb->bound) {
 		err = shunt_udp_bind(pcb, 0, 0);
 		if (err != 0)
 			return err;
+	}
+	/* The route fixes the source address, as ip4_datagram_connect does: getsockname() shows it. */
+	if (pcb->local_ip == 0) {
+		pcb->local_ip = rt.src;
+		pcb->addr_auto = 1;
 	}
 	pcb->remote_ip = ip;
 	pcb->remote_port = port;
@@ -178,6 +191,16 @@ shunt_udp_disconnect(struct shunt_udp_pcb *pcb)
 	pcb->remote_ip = 0;
 	pcb->remote_port = 0;
 	pcb->connected = 0;
+	/* Linux's udp_disconnect: what connect() chose implicitly goes; what the user bound stays. */
+	if (pcb->addr_auto && !pcb->addr_locked) {
+		pcb->local_ip = 0;
+		pcb->addr_auto = 0;
+	}
+	if (pcb->bound && !pcb->port_locked) {
+		pcb_unhash(pcb);
+		pcb->local_ip = pcb->addr_locked ? pcb->local_ip : 0;
+		pcb->local_port = 0;
+	}
 }
 
 void

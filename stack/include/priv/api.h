@@ -70,12 +70,23 @@ uint64_t sys_deadline(uint32_t timeout_ms);
 #define NC_CLOSED	0x0100	/* the application closed it */
 #define NC_BOUND	0x0200
 #define NC_EVER_CONNECTED 0x0400
+/*
+ * What connect() has told the application, apart from where TCP is (Linux's
+ * sock->state beside sk->sk_state): a connect() that returned EINPROGRESS,
+ * EINTR or a timeout leaves SS_CONNECTING, and the next connect() reports the
+ * outcome (0, or the error) before the socket counts as SS_CONNECTED.
+ */
+#define NC_SS_CONNECTING 0x0800
+#define NC_SS_CONNECTED	0x1000
+#define NC_PORT_LOCKED	0x2000	/* bound by the user to a port number (SOCK_BINDPORT_LOCK) */
+#define NC_ADDR_LOCKED	0x4000	/* bound by the user to an address (SOCK_BINDADDR_LOCK) */
+#define NC_NOSPACE	0x8000	/* a writer found no room: tell it when there is (SOCK_NOSPACE) */
 
 struct shunt_netconn {
 	struct shunt_sys *sys;
 	struct shunt_netconn *anext, **apprev;	/* sys->all */
 	uint8_t type;
-	uint16_t flags;
+	uint32_t flags;
 	int refs;
 	union {
 		struct shunt_tcp_pcb *tcp;
@@ -94,14 +105,22 @@ struct shunt_netconn {
 	uint32_t rcv_timeout_ms, snd_timeout_ms;
 	uint32_t lowat;
 	int linger_on, linger_s;
+	uint32_t bind_ip;			/* what the user bound (kept across a new PCB) */
+	uint16_t bind_port;
 	struct waitq wq;
-	/* the socket layer's hook: readiness may have changed */
-	void (*on_event)(struct shunt_netconn *nc);
+	/*
+	 * The socket layer's hook: readiness may have changed.  key says what
+	 * happened (EPOLLIN: data, EPOLLOUT: room to write, 0: anything, a state
+	 * change), as the key of Linux's wake-ups: edge-triggered epoll reports
+	 * an item only for the kinds of event it asked for.
+	 */
+	void (*on_event)(struct shunt_netconn *nc, uint32_t key);
 	void *owner;
 };
 
 /* netconn.c */
-void nc_event(struct shunt_netconn *nc);
+void nc_event(struct shunt_netconn *nc);		/* a state change: key 0 */
+void nc_event_key(struct shunt_netconn *nc, uint32_t key);
 void nc_ref(struct shunt_netconn *nc);
 void nc_unref(struct shunt_netconn *nc);	/* with the lock held */
 /* The *_locked variants run with the lock held (the socket layer's entry points). */
@@ -113,6 +132,11 @@ int nc_write_locked(struct shunt_netconn *nc, const struct iovec *iov, int iovcn
 int nc_sendto_locked(struct shunt_netconn *nc, const struct iovec *iov, int iovcnt, uint32_t ip, uint16_t port,
     int flags);
 int nc_connect_locked(struct shunt_netconn *nc, uint32_t ip, uint16_t port);
+/* connect() with the address's own verdict, reported only if the socket is in a state to use it. */
+int nc_connect_addr_locked(struct shunt_netconn *nc, uint32_t ip, uint16_t port, int addr_err);
+/* connect(AF_UNSPEC): TCP aborts and returns to CLOSE; UDP dissolves its association. */
+int nc_disconnect_locked(struct shunt_netconn *nc);
+int nc_bind_locked(struct shunt_netconn *nc, uint32_t ip, uint16_t port);
 int nc_accept_locked(struct shunt_netconn *nc, struct shunt_netconn **out);
 int nc_listen_locked(struct shunt_netconn *nc, int backlog);
 int nc_close_locked(struct shunt_netconn *nc);
@@ -166,6 +190,7 @@ struct shunt_epoll {
 	struct epitem *ready, **ready_tail;
 	struct epitem *items;
 	uint32_t nitems;
+	uint32_t nwaiters;		/* threads in epoll_wait on it (EPOLLEXCLUSIVE wakes one of these) */
 	struct waitq wq;
 	int refs;			/* the descriptor, and each epoll_wait in progress */
 	int closed;
@@ -174,13 +199,15 @@ struct shunt_epoll {
 struct shunt_sock *sock_lookup(struct shunt_sys *sys, int fd);
 int sock_install(struct shunt_sys *sys, struct shunt_sock *sk);
 void sock_uninstall(struct shunt_sys *sys, struct shunt_sock *sk);
-void sock_event(struct shunt_sock *sk);
+void sock_event(struct shunt_sock *sk, uint32_t key);
 uint32_t sock_poll_events(struct shunt_sock *sk);
 void epoll_sock_gone(struct shunt_sock *sk);
 void epoll_destroy(struct shunt_sys *sys, struct shunt_epoll *ep);
 int sock_setopt(struct shunt_sock *sk, int level, int name, const void *val, socklen_t len);
 int sock_getopt(struct shunt_sock *sk, int level, int name, void *val, socklen_t *len);
 void sock_apply_opts(struct shunt_sock *sk);
+/* An accepted socket starts as a copy of its listener's options (sk_clone). */
+void sock_inherit_opts(struct shunt_sock *child, const struct shunt_sock *listener);
 
 /* errno at the POSIX boundary: internal code returns -errno. */
 static inline int

@@ -16,6 +16,8 @@ struct shunt_udp_pcb {
 	uint32_t flags;
 	uint8_t ttl, tos;
 	uint8_t bound, connected;
+	uint8_t addr_locked, port_locked;	/* bound by the user to an address / a port number */
+	uint8_t addr_auto;			/* local_ip chosen by connect(), not by bind() */
 	shunt_udp_recv_fn recv;
 	shunt_udp_err_fn err;
 	void *arg;
