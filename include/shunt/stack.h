@@ -76,6 +76,7 @@ struct shunt_stack_config {
 	uint32_t tcp_keepidle_s, tcp_keepintvl_s, tcp_keepcnt;
 	uint32_t tcp_challenge_ack_per_sec; /* RFC 5961 §7 rate limit */
 	uint32_t tcp_conn_hash;		/* buckets of the connection table (power of 2) */
+	uint32_t tcp_tlp;		/* tail loss probes (RFC 8985 §7), 1 = on (as Linux) */
 };
 
 /* Fill a config with the defaults; then change what you need. */
@@ -131,7 +132,7 @@ SHUNT_API uint32_t shunt_stack_destroy_checked(struct shunt_stack *s, struct shu
 	X(arp_drop_queue_full) X(arp_drop_unresolved) X(arp_drop_conflict) \
 	X(ip_rx) X(ip_tx) X(ip_drop_short) X(ip_drop_version) X(ip_drop_hlen) \
 	X(ip_drop_len) X(ip_drop_csum) X(ip_drop_not_ours) X(ip_drop_proto) \
-	X(ip_drop_no_route) X(ip_drop_src) X(ip_drop_nobuf) X(ip_drop_ttl) \
+	X(ip_drop_no_route) X(ip_drop_src) X(ip_drop_nobuf) X(ip_drop_ttl) X(ip_drop_options) \
 	X(ip_frag_rx) X(ip_frag_reassembled) X(ip_frag_drop_overlap) \
 	X(ip_frag_drop_oversize) X(ip_frag_drop_timeout) X(ip_frag_drop_memory) \
 	X(ip_frag_drop_bad) X(ip_frag_tx) X(ip_drop_df) \
@@ -149,7 +150,7 @@ SHUNT_API uint32_t shunt_stack_destroy_checked(struct shunt_stack *s, struct shu
 	X(tcp_syncookie_ok) X(tcp_syncookie_bad) X(tcp_active_open) \
 	X(tcp_passive_open) X(tcp_conn_reset) X(tcp_conn_timeout) \
 	X(tcp_keepalive_tx) X(tcp_persist_tx) X(tcp_sack_rx) X(tcp_sack_tx) \
-	X(tcp_time_wait_reuse) X(tcp_time_wait_overflow) X(tcp_tso_tx)
+	X(tcp_time_wait_reuse) X(tcp_time_wait_overflow) X(tcp_tso_tx) X(tcp_tlp)
 
 struct shunt_stats {
 #define SHUNT_STATS_FIELD(n) uint64_t n;

@@ -97,6 +97,7 @@ shunt_stack_config_init(struct shunt_stack_config *cfg)
 	cfg->tcp_keepcnt = 9;
 	cfg->tcp_challenge_ack_per_sec = 1000;
 	cfg->tcp_conn_hash = 65536;
+	cfg->tcp_tlp = 1;
 }
 
 uint64_t

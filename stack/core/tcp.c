@@ -816,9 +816,12 @@ tcp_deliver(struct shunt_tcp_pcb *pcb, struct shunt_pbuf *p)
 {
 	int r;
 
-	if (pcb->refused != NULL && p != NULL) {
-		/* Order is kept: new data queues behind what was refused. */
-		shunt_pbuf_cat(pcb->refused, p);
+	if (pcb->refused != NULL) {
+		/* Order is kept: new data, and the FIN, queue behind what was refused. */
+		if (p != NULL)
+			shunt_pbuf_cat(pcb->refused, p);
+		else
+			pcb->flags |= TF_FIN_HELD;
 		return 0;
 	}
 	if (pcb->flags & TF_RX_SHUT) {
@@ -839,8 +842,28 @@ tcp_deliver(struct shunt_tcp_pcb *pcb, struct shunt_pbuf *p)
 	r = pcb->recv_fn(pcb->arg, pcb, p, 0);
 	if (r == SHUNT_TCP_ABORTED)
 		return r;
-	if (r != 0 && p != NULL)
+	if (r != 0 && p != NULL) {
 		pcb->refused = p;
+		tcp_misc_update(pcb);	/* offer it again soon */
+	}
+	return 0;
+}
+
+int
+tcp_retry_refused(struct shunt_tcp_pcb *pcb)
+{
+	struct shunt_pbuf *r = pcb->refused;
+
+	if (r != NULL) {
+		pcb->refused = NULL;
+		if (tcp_deliver(pcb, r) == SHUNT_TCP_ABORTED)
+			return SHUNT_TCP_ABORTED;
+	}
+	if (pcb->refused == NULL && (pcb->flags & TF_FIN_HELD)) {
+		pcb->flags &= ~TF_FIN_HELD;
+		if (!(pcb->flags & TF_CLOSED))
+			return tcp_deliver(pcb, NULL);
+	}
 	return 0;
 }
 

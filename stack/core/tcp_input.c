@@ -503,6 +503,17 @@ ack_input(struct shunt_tcp_pcb *pcb, struct tcp_seg *seg)
 		STAT_INC(s, tcp_sack_rx);
 		tcp_sack_scoreboard_add(pcb, &seg->o);
 		/*
+		 * The probe arrived but data sent before it did not: that data is
+		 * lost (RFC 8985 §7.4, what RACK would conclude), and recovery
+		 * starts now instead of at the RTO.
+		 */
+		if ((pcb->flags & TF_TLP_OUT) && seq_lt(ack, pcb->tlp_seq) && tcp_sack_is_sacked(pcb, pcb->tlp_seq) &&
+		    (pcb->ca_state == CA_OPEN || pcb->ca_state == CA_DISORDER)) {
+			pcb->flags &= ~(TF_TLP_OUT | TF_TLP_RTX);
+			enter_recovery(pcb);
+			pcb->lost_to = seq_max(pcb->lost_to, pcb->tlp_seq);
+		}
+		/*
 		 * A lost retransmission (as Linux's tcp_mark_lost_retrans): data
 		 * sent after it has been SACKed while its hole is still open, so
 		 * it had its chance and is gone too.  Resend the holes now rather
@@ -533,12 +544,30 @@ ack_input(struct shunt_tcp_pcb *pcb, struct tcp_seg *seg)
 		tcp_sack_scoreboard_trim(pcb);
 		if (seq_lt(pcb->high_rxt, ack))
 			pcb->high_rxt = ack;
+		if ((pcb->flags & TF_TLP_OUT) && seq_geq(ack, pcb->tlp_end)) {
+			/*
+			 * The probe is acknowledged.  If it was a retransmission, a loss
+			 * was repaired without a timeout, and the window answers for it
+			 * (RFC 8985 §7.4.2; a D-SACK would have shown it spurious).
+			 */
+			if ((pcb->flags & TF_TLP_RTX) && (pcb->ca_state == CA_OPEN || pcb->ca_state == CA_DISORDER)) {
+				pcb->ssthresh = pcb->cc->ssthresh(pcb, s->now);
+				pcb->cwnd = pcb->ssthresh;
+			}
+			pcb->flags &= ~(TF_TLP_OUT | TF_TLP_RTX);
+		}
 		switch (pcb->ca_state) {
 		case CA_RECOVERY:
 			if (seq_geq(ack, pcb->recover)) {
-				/* Full acknowledgement: leave recovery (RFC 6582 §3.2 step 3). */
-				uint32_t flight = pcb->snd_nxt - pcb->snd_una + pcb->mss;
+				/*
+				 * Full acknowledgement: leave recovery with
+				 * min(ssthresh, max(FlightSize, SMSS) + SMSS) (RFC 6582 §3.2
+				 * step 3).  With nothing left in flight that is two segments,
+				 * not one: a single segment would sit out the peer's delayed ACK.
+				 */
+				uint32_t flight = pcb->snd_nxt - pcb->snd_una;
 
+				flight = (flight > pcb->mss ? flight : pcb->mss) + pcb->mss;
 				pcb->cwnd = pcb->ssthresh < flight ? pcb->ssthresh : flight;
 				pcb->ca_state = CA_OPEN;
 				pcb->dupacks = 0;
@@ -908,13 +937,8 @@ tcp_process(struct shunt_tcp_pcb *pcb, struct tcp_seg *seg)
 		tcp_drop(pcb, 0);
 		return;
 	}
-	if (pcb->refused != NULL) {
-		struct shunt_pbuf *r = pcb->refused;
-
-		pcb->refused = NULL;
-		if (tcp_deliver(pcb, r) == SHUNT_TCP_ABORTED)
-			return;
-	}
+	if ((pcb->refused != NULL || (pcb->flags & TF_FIN_HELD)) && tcp_retry_refused(pcb) == SHUNT_TCP_ABORTED)
+		return;
 	switch (pcb->state) {
 	case SHUNT_TCP_ESTABLISHED:
 	case SHUNT_TCP_FIN_WAIT_1:

@@ -72,10 +72,75 @@ tcp_rtt_sample(struct shunt_tcp_pcb *pcb, uint32_t rtt_us)
 	pcb->rto_us = rto_clamp(pcb->stack, (uint64_t)pcb->srtt_us + 4ull * pcb->rttvar_us);
 }
 
+/*
+ * The tail loss probe (RFC 8985 §7): with SACK, outside recovery, a probe
+ * goes out after two round trips of silence instead of waiting for the RTO,
+ * so that a lost last segment (or a lost last ACK) is repaired by fast
+ * recovery rather than by a timeout.
+ */
+static uint64_t
+tlp_pto_us(struct shunt_tcp_pcb *pcb)
+{
+	uint64_t pto;
+
+	if (!pcb->stack->cfg.tcp_tlp || !(pcb->flags & TF_SACK_OK) || pcb->srtt_us == 0 || (pcb->flags & TF_TLP_OUT) ||
+	    (pcb->ca_state != CA_OPEN && pcb->ca_state != CA_DISORDER) || pcb->nrtx != 0 ||
+	    pcb->state < SHUNT_TCP_ESTABLISHED)
+		return 0;
+	pto = 2ull * pcb->srtt_us;
+	/* One segment in flight: the peer may be holding its delayed ACK (WCDelAckT, 200 ms). */
+	if (pcb->snd_nxt - pcb->snd_una <= pcb->mss)
+		pto += 200000;
+	if (pto < 10000)
+		pto = 10000;
+	return pto < pcb->rto_us ? pto : 0;
+}
+
 void
 tcp_rexmt_arm(struct shunt_tcp_pcb *pcb)
 {
+	uint64_t pto = tlp_pto_us(pcb);
+
+	pcb->flags &= ~(TF_PERSIST | TF_TLP);
+	if (pto != 0) {
+		pcb->flags |= TF_TLP;
+		timer_arm(pcb->stack, &pcb->t_rexmt, pto * NS_PER_US);
+		return;
+	}
 	timer_arm(pcb->stack, &pcb->t_rexmt, (uint64_t)pcb->rto_us * NS_PER_US);
+}
+
+/* Sends the probe: one new segment if the windows allow, else the last one again. */
+static void
+tlp_send(struct shunt_tcp_pcb *pcb)
+{
+	uint32_t data_end = pcb->snd_una + pcb->sb_len;
+	uint32_t sent_data_end = pcb->snd_nxt - ((pcb->flags & TF_FIN_SENT) ? 1 : 0);
+	uint32_t unsent = seq_gt(data_end, sent_data_end) ? data_end - sent_data_end : 0;
+	uint32_t rwnd_left = seq_lt(pcb->snd_nxt, pcb->snd_una + pcb->snd_wnd) ?
+	    pcb->snd_una + pcb->snd_wnd - pcb->snd_nxt : 0;
+	uint32_t seq, len;
+	int rtx;
+
+	if (unsent > 0 && rwnd_left > 0 && !(pcb->flags & TF_FIN_SENT)) {
+		seq = pcb->snd_nxt;
+		len = unsent < pcb->mss ? unsent : pcb->mss;
+		if (len > rwnd_left)
+			len = rwnd_left;
+		rtx = 0;
+	} else if (seq_gt(sent_data_end, pcb->snd_una)) {
+		len = sent_data_end - pcb->snd_una < pcb->mss ? sent_data_end - pcb->snd_una : pcb->mss;
+		seq = sent_data_end - len;
+		rtx = 1;
+	} else {
+		return;
+	}
+	STAT_INC(pcb->stack, tcp_tlp);
+	if (tcp_send_data_at(pcb, seq, len, rtx) <= 0)
+		return;
+	pcb->flags |= TF_TLP_OUT | (rtx ? TF_TLP_RTX : 0);
+	pcb->tlp_seq = seq;
+	pcb->tlp_end = seq + len;
 }
 
 void
@@ -169,6 +234,13 @@ rexmt_fire(struct shunt_stack *s, struct shunt_timer *t)
 	}
 	if (pcb->snd_nxt == pcb->snd_una)
 		return;
+	if (pcb->flags & TF_TLP) {
+		/* Two round trips of silence with data out: probe, then wait the RTO proper. */
+		pcb->flags &= ~TF_TLP;
+		tlp_send(pcb);
+		timer_arm(s, &pcb->t_rexmt, (uint64_t)pcb->rto_us * NS_PER_US);
+		return;
+	}
 	/* Retransmission timeout (RFC 6298 §5.4-5.7, RFC 5681 §3.1). */
 	if (pcb->nrtx == 0)
 		pcb->first_rtx_time = s->now;
@@ -222,6 +294,9 @@ tcp_misc_update(struct shunt_tcp_pcb *pcb)
 	}
 	if (pcb->poll_fn != NULL && pcb->poll_next < when)
 		when = pcb->poll_next;
+	/* Data the application refused is offered again shortly (as lwIP's fast timer does). */
+	if ((pcb->refused != NULL || (pcb->flags & TF_FIN_HELD)) && s->now + 10 * NS_PER_MS < when)
+		when = s->now + 10 * NS_PER_MS;
 	if (when == UINT64_MAX)
 		timer_cancel(s, &pcb->t_misc);
 	else
@@ -261,6 +336,8 @@ misc_fire(struct shunt_stack *s, struct shunt_timer *t)
 		STAT_INC(s, tcp_keepalive_tx);
 		tcp_send_probe(pcb);
 	}
+	if ((pcb->refused != NULL || (pcb->flags & TF_FIN_HELD)) && tcp_retry_refused(pcb) == SHUNT_TCP_ABORTED)
+		return;
 	if (pcb->poll_fn != NULL && s->now >= pcb->poll_next) {
 		pcb->poll_next = s->now + (uint64_t)pcb->poll_ms * NS_PER_MS;
 		if (pcb->poll_fn(pcb->arg, pcb) == SHUNT_TCP_ABORTED)

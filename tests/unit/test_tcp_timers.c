@@ -24,6 +24,7 @@ TEST(tcp_rto_backoff_and_retry_limit)
 
 	shunt_stack_config_init(&c);
 	c.tcp_retries = 4;
+	c.tcp_tlp = 0;	/* this test follows the timeline of the RTO alone: no tail loss probes */
 	tcps_init(t, &c, 0);
 	pcb = tcps_connect(t, &a, LINUX_SYN);
 	shunt_tcp_get_info(pcb, &i);
@@ -350,6 +351,7 @@ TEST(tcp_zero_window_persist)
 
 	shunt_stack_config_init(&c);
 	c.tcp_retries = 3;
+	c.tcp_tlp = 0;	/* this test follows the timeline of the RTO alone: no tail loss probes */
 	tcps_init(t, &c, 0);
 	pcb = tcps_connect(t, &a, LINUX_SYN);
 	CHECK_EQ(shunt_tcp_write(pcb, t->build, 2896, 0), 2896);

@@ -50,6 +50,10 @@ struct ip4_rx;
 #define TF_QUICKACK_OFF	0x02000000u
 #define TF_ACCEPTING	0x04000000u	/* in the listener's accept callback: survives the listener's close */
 #define TF_PERSIST	0x08000000u	/* t_rexmt runs as the persist timer */
+#define TF_TLP		0x10000000u	/* t_rexmt runs as the tail loss probe timer (RFC 8985 §7) */
+#define TF_TLP_RTX	0x20000000u	/* the probe in flight was a retransmission */
+#define TF_TLP_OUT	0x80000000u	/* a probe is in flight: [tlp_seq, tlp_end) */
+#define TF_FIN_HELD	0x40000000u	/* the peer's FIN waits behind data the application refused */
 
 /* Recovery states (Linux's names in tcp_info.ca_state). */
 enum tcp_ca_state {
@@ -176,6 +180,7 @@ struct shunt_tcp_pcb {
 	uint32_t user_timeout_ms;
 	int32_t linger_s;			/* SO_LINGER: -1 off, 0 abortive close */
 	uint64_t first_rtx_time;		/* ns: start of the current retransmission run */
+	uint32_t tlp_seq, tlp_end;		/* the tail loss probe in flight (TF_TLP_OUT) */
 
 	/* listener */
 	uint16_t backlog;			/* listeners: bound on unaccepted connections */
@@ -259,6 +264,8 @@ uint16_t tcp_route_mss(struct shunt_stack *s, uint32_t dst);
 /* Pass in-order data (or the FIN, p == NULL) to the application.  Returns SHUNT_TCP_ABORTED if the PCB died. */
 int tcp_deliver(struct shunt_tcp_pcb *pcb, struct shunt_pbuf *p);
 int tcp_notify_sent(struct shunt_tcp_pcb *pcb, uint32_t len);
+/* Offers refused data (and a FIN held behind it) to the application again. */
+int tcp_retry_refused(struct shunt_tcp_pcb *pcb);
 
 /* tcp_output.c */
 int tcp_output(struct shunt_tcp_pcb *pcb);
