@@ -52,6 +52,7 @@ struct shunt_stack_config {
 	uint32_t arp_retry_ms;		/* interval between ARP requests */
 	uint32_t arp_max_retries;	/* requests before giving up on a next hop */
 	uint32_t arp_queue_len;		/* packets held per unresolved next hop */
+	uint32_t arp_queue_bytes;	/* and their bytes (Linux unres_qlen_bytes) */
 	uint32_t reass_timeout_ms;	/* RFC 791: give up on a datagram after this */
 	uint32_t reass_max_bytes;	/* memory bound of all partial datagrams */
 	uint32_t icmp_rate_per_sec;	/* token bucket refill for ICMP errors */

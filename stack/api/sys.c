@@ -86,6 +86,9 @@ sys_wait(struct shunt_sys *sys, struct waitq *w, uint64_t deadline, int always_e
 			if (pthread_mutex_trylock(&sys->lock) == 0) {
 				shunt_stack_poll(sys->stack);
 				pthread_mutex_unlock(&sys->lock);
+			} else {
+				/* Someone else is polling: give them the core rather than spin against them. */
+				sched_yield();
 			}
 			if (atomic_load_explicit(&w->seq, memory_order_acquire) != seq)
 				goto woken;

@@ -55,6 +55,7 @@ drop_pending(struct shunt_stack *s, struct arp_entry *e)
 	}
 	e->pending = e->pending_tail = NULL;
 	e->npending = 0;
+	e->pending_bytes = 0;
 }
 
 static struct arp_entry *
@@ -114,6 +115,7 @@ arp_new_entry(struct shunt_stack *s, uint32_t ip, struct shunt_netif *nif)
 	e->retries = 0;
 	e->pending = e->pending_tail = NULL;
 	e->npending = 0;
+	e->pending_bytes = 0;
 	e->hnext = t->hash[h];
 	t->hash[h] = e;
 	return e;
@@ -191,6 +193,7 @@ flush_pending(struct shunt_stack *s, struct arp_entry *e)
 
 	e->pending = e->pending_tail = NULL;
 	e->npending = 0;
+	e->pending_bytes = 0;
 	for (; p != NULL; p = n) {
 		n = p->qnext;
 		p->qnext = NULL;
@@ -305,12 +308,15 @@ arp_output(struct shunt_netif *nif, struct shunt_pbuf *p, uint32_t nexthop)
 		arp_request(nif, nexthop);
 		timer_arm(s, &e->timer, (uint64_t)s->cfg.arp_retry_ms * 1000000ull);
 	}
-	if (e->npending >= s->cfg.arp_queue_len) {
+	/* Bounded in packets and in bytes; the oldest make way (Linux: unres_qlen_bytes). */
+	while (e->pending != NULL && (e->npending >= s->cfg.arp_queue_len ||
+	    e->pending_bytes + p->tot_len > s->cfg.arp_queue_bytes)) {
 		struct shunt_pbuf *old = e->pending;
 
 		e->pending = old->qnext;
 		old->qnext = NULL;
 		e->npending--;
+		e->pending_bytes -= old->tot_len;
 		STAT_INC(s, arp_drop_queue_full);
 		shunt_pbuf_free(old);
 		if (e->pending == NULL)
@@ -323,6 +329,7 @@ arp_output(struct shunt_netif *nif, struct shunt_pbuf *p, uint32_t nexthop)
 		e->pending = p;
 	e->pending_tail = p;
 	e->npending++;
+	e->pending_bytes += p->tot_len;
 }
 
 int

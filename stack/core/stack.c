@@ -70,7 +70,8 @@ shunt_stack_config_init(struct shunt_stack_config *cfg)
 	cfg->arp_timeout_ms = 60000;
 	cfg->arp_retry_ms = 1000;
 	cfg->arp_max_retries = 3;
-	cfg->arp_queue_len = 16;
+	cfg->arp_queue_len = 101;	/* Linux's unres_qlen */
+	cfg->arp_queue_bytes = 212992;	/* Linux's unres_qlen_bytes */
 	cfg->reass_timeout_ms = 30000;	/* Linux ipfrag_time */
 	cfg->reass_max_bytes = 4u << 20;	/* Linux ipfrag_high_thresh */
 	cfg->icmp_rate_per_sec = 1000;	/* Linux icmp_msgs_per_sec */

@@ -497,9 +497,6 @@ bind_conflict(struct shunt_tcp_pcb *pcb, uint32_t ip, uint16_t port)
 			continue;
 		if ((pcb->flags & TF_REUSEADDR) && (q->flags & TF_REUSEADDR) && q->state != SHUNT_TCP_LISTEN)
 			continue;
-		/* SO_REUSEADDR lets a new socket take a port held only by dying connections. */
-		if ((pcb->flags & TF_REUSEADDR) && q->state == SHUNT_TCP_TIME_WAIT)
-			continue;
 		return 1;
 	}
 	return 0;
@@ -649,6 +646,7 @@ shunt_tcp_connect(struct shunt_tcp_pcb *pcb, uint32_t ip, uint16_t port, shunt_t
 	tcp_set_state(pcb, SHUNT_TCP_SYN_SENT);
 	tcp_conn_hash_insert(pcb);
 	STAT_INC(s, tcp_active_open);
+	pcb->first_rtx_time = s->now;	/* TCP_USER_TIMEOUT counts from the first SYN */
 	err = tcp_send_syn(pcb);
 	stack_api_done(s);
 	return err;

@@ -202,7 +202,9 @@ rexmt_fire(struct shunt_stack *s, struct shunt_timer *t)
 	if (pcb->state == SHUNT_TCP_SYN_SENT || pcb->state == SHUNT_TCP_SYN_RECEIVED) {
 		uint32_t limit = pcb->state == SHUNT_TCP_SYN_SENT ? s->cfg.tcp_syn_retries : s->cfg.tcp_synack_retries;
 
-		if (++pcb->syn_rtx > limit) {
+		/* The retry limit, or TCP_USER_TIMEOUT counted from the first SYN (as Linux's retrans_stamp). */
+		if (++pcb->syn_rtx > limit || (pcb->user_timeout_ms != 0 &&
+		    s->now - pcb->first_rtx_time >= (uint64_t)pcb->user_timeout_ms * NS_PER_MS)) {
 			tcp_drop(pcb, -ETIMEDOUT);
 			return;
 		}

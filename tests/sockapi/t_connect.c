@@ -205,7 +205,6 @@ SOCKTEST(connect_etimedout_user_timeout)
 	int held[2], l, c, ms = 500;
 	uint64_t t0;
 
-	KNOWN_CORE_GAP(e, "tcp_timer.c: TCP_USER_TIMEOUT does not bound SYN retransmissions");
 	l = full_listener(e, &sa, held);
 	/* SYNs go unanswered; TCP_USER_TIMEOUT bounds how long the open keeps trying. */
 	c = SO(e->cli, socket, AF_INET, SOCK_STREAM, 0);

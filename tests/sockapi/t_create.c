@@ -308,7 +308,6 @@ SOCKTEST(bind_time_wait_without_reuseaddr_on_old)
 	 * socket whose listener did not set it keeps the port even from a new
 	 * socket that does (inet_bind_conflict: sk->sk_reuse && sk2->sk_reuse).
 	 */
-	KNOWN_CORE_GAP(e, "tcp.c bind_conflict lets SO_REUSEADDR take a port from any TIME_WAIT PCB");
 	l3 = SO(e->srv, socket, AF_INET, SOCK_STREAM, 0);
 	set_int(e->srv, l3, SOL_SOCKET, SO_REUSEADDR, 1);
 	CHECK_ERR(SO(e->srv, bind, l3, (struct sockaddr *)&sa, sizeof(sa)), EADDRINUSE);

@@ -264,7 +264,6 @@ SOCKTEST(udp_largest_datagram)
 SOCKTEST(udp_largest_datagram_first)
 {
 	/* The first datagram to a new neighbour: its 45 fragments wait together for ARP. */
-	KNOWN_CORE_GAP(e, "arp.c holds 16 packets per unresolved neighbour (Linux: 212992 bytes, unres_qlen_bytes)");
 	largest_datagram(e, 0);
 }
 

@@ -181,15 +181,30 @@ TEST(arp_holds_packets_retries_and_gives_up)
 
 TEST(arp_pending_queue_is_bounded)
 {
+	struct shunt_stack_config c;
 	struct fx f;
 	struct shunt_udp_pcb *u;
+	static uint8_t d[1400];
 	int i;
 
+	/* In packets: Linux's unres_qlen, 101. */
 	fx_init(&f);
 	u = shunt_udp_new(f.s);
-	for (i = 0; i < 40; i++)
+	for (i = 0; i < 150; i++)
 		CHECK_EQ(shunt_udp_sendto_buf(u, "x", 1, ip4("198.18.0.50"), htons(9)), 0);
-	CHECK_EQ(STAT(&f, arp_drop_queue_full), 40 - 16);
+	CHECK_EQ(STAT(&f, arp_drop_queue_full), 150 - 101);
+	shunt_udp_remove(u);
+	fx_fini(&f);
+
+	/* In bytes: Linux's unres_qlen_bytes, 212992, of 1428-byte datagrams: 149 fit. */
+	shunt_stack_config_init(&c);
+	c.arp_queue_len = 1000;
+	fx_init_cfg(&f, &c);
+	shunt_script_clear(f.nif);
+	u = shunt_udp_new(f.s);
+	for (i = 0; i < 200; i++)
+		CHECK_EQ(shunt_udp_sendto_buf(u, d, sizeof(d), ip4("198.18.0.50"), htons(9)), 0);
+	CHECK_EQ(STAT(&f, arp_drop_queue_full), 200 - 212992 / (20 + 8 + 1400));
 	shunt_udp_remove(u);
 	fx_fini(&f);
 }

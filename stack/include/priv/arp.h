@@ -27,6 +27,7 @@ struct arp_entry {
 	struct shunt_pbuf *pending;	/* packets waiting, linked by qnext */
 	struct shunt_pbuf *pending_tail;
 	uint32_t npending;
+	uint32_t pending_bytes;
 	uint64_t expires;
 	struct shunt_timer timer;
 };
