@@ -93,6 +93,12 @@ struct fdinfo {
 	struct optrec opts[16];	/* FD_PENDING: options to replay on the chosen side */
 	int nopts;
 	int relay_fd;		/* FD_SHUNT: our end of a pair shared with a forked child, or -1 */
+	/* FD_PENDING: epolls watching it, to move to the shunt side if it goes there */
+	struct {
+		int ep;
+		struct epoll_event ev;
+	} eps[4];
+	int neps;
 };
 
 extern _Atomic(uint8_t) *shim_fdk;	/* kind per descriptor */
@@ -176,6 +182,11 @@ void shim_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 
 int shim_relay_start(int sfd, int ufd);
 /* Connected shunt sockets shared with a child at fork: at most this many get a relay. */
 #define RELAY_MAX 64
+
+/* epoll_ctl for a pending socket: the kernel's, remembered for a later move (wait.c). */
+int shim_epoll_pending(int ep, int op, int fd, struct epoll_event *e);
+/* Moves a committed socket's remembered epoll registrations to the shunt side. */
+void shim_epoll_move(int fd, struct fdinfo *fi);
 
 /* Decides the way of a pending socket: to shunt (1) or the kernel (0). */
 int shim_commit(int fd, struct fdinfo *fi, int to_shunt);

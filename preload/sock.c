@@ -72,6 +72,7 @@ shim_commit(int fd, struct fdinfo *fi, int to_shunt)
 			fi->sfd = fd;
 			replay_opts(fd, fi);
 			fd_set_kind(fd, FD_SHUNT, fi);
+			shim_epoll_move(fd, fi);
 			return 1;
 		}
 		shim_log(LOG_WARN, "fd %d: cannot make a shunt socket (%s); kernel", fd, strerror(errno));
@@ -180,8 +181,15 @@ bind(int fd, const struct sockaddr *a, socklen_t l)
 	fi = fd_info(fd);
 	if (k == FD_PENDING) {
 		if (sin_of(a, l, &ip, &port) != 0) {
-			shim_commit(fd, fi, 0);
-			return REAL(bind)(fd, a, l);
+			/* Not an IPv4 address: the kernel answers; only a bind that worked decides the way. */
+			int r2 = REAL(bind)(fd, a, l);
+
+			if (r2 == 0) {
+				pthread_mutex_lock(&shim.lock);
+				shim_commit(fd, fi, 0);
+				pthread_mutex_unlock(&shim.lock);
+			}
+			return r2;
 		}
 		/* Bring the stack up before taking our lock: starting it takes the lock too. */
 		shim_ready();
@@ -193,15 +201,33 @@ bind(int fd, const struct sockaddr *a, socklen_t l)
 			pthread_mutex_unlock(&shim.lock);
 			return r;
 		}
-		if (shim_is_local(ip) && shim_commit(fd, fi, 1)) {
+		if (shim_is_local(ip) && shim_ready()) {
+			/* Try the bind on a shunt socket of our own first: a failed bind decides nothing. */
+			int probe = shunt_socket(shim.sys, AF_INET, fi->type | SOCK_CLOEXEC, fi->protocol), e;
+
+			if (probe >= 0)
+				replay_opts(probe, fi);	/* SO_REUSEADDR and friends decide binds */
+			r = probe < 0 ? -1 : shunt_bind(shim.sys, probe, a, l);
+			e = errno;
+			if (probe >= 0)
+				shunt_close(shim.sys, probe);
+			if (r == 0 && shim_commit(fd, fi, 1)) {
+				pthread_mutex_unlock(&shim.lock);
+				shim_log(LOG_INFO, "fd %d: shunt (bind %s)", fd, ip_str(ip, port, buf));
+				return shunt_bind(shim.sys, fd, a, l);
+			}
 			pthread_mutex_unlock(&shim.lock);
-			shim_log(LOG_INFO, "fd %d: shunt (bind %s)", fd, ip_str(ip, port, buf));
-			return shunt_bind(shim.sys, fd, a, l);
+			errno = e;
+			return -1;
 		}
-		shim_commit(fd, fi, 0);
+		/* Not shunt's address: the kernel decides; only a bind that worked commits the socket. */
+		r = REAL(bind)(fd, a, l);
+		if (r == 0) {
+			shim_commit(fd, fi, 0);
+			shim_log(LOG_INFO, "fd %d: kernel (bind %s is not shunt's)", fd, ip_str(ip, port, buf));
+		}
 		pthread_mutex_unlock(&shim.lock);
-		shim_log(LOG_INFO, "fd %d: kernel (bind %s is not shunt's)", fd, ip_str(ip, port, buf));
-		return REAL(bind)(fd, a, l);
+		return r;
 	}
 	if (k == FD_SHUNT)
 		return shunt_bind(shim.sys, fi->sfd, a, l);

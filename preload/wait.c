@@ -285,14 +285,85 @@ shunt_side(int ep)
 	return sep;
 }
 
+int
+shim_epoll_pending(int ep, int op, int fd, struct epoll_event *e)
+{
+	struct fdinfo *fi;
+	int r = REAL(epoll_ctl)(ep, op, fd, e), i;
+
+	if (r != 0)
+		return r;
+	pthread_mutex_lock(&shim.lock);
+	fi = fd_kind(fd) == FD_PENDING ? fd_info(fd) : NULL;
+	for (i = 0; fi != NULL && i < fi->neps && fi->eps[i].ep != ep; i++)
+		;
+	if (fi != NULL) {
+		if (op == EPOLL_CTL_DEL && i < fi->neps) {
+			fi->eps[i] = fi->eps[--fi->neps];
+		} else if (op != EPOLL_CTL_DEL && e != NULL) {
+			if (i == fi->neps && fi->neps < (int)(sizeof(fi->eps) / sizeof(fi->eps[0])))
+				fi->neps++;
+			if (i < fi->neps) {
+				fi->eps[i].ep = ep;
+				fi->eps[i].ev = *e;
+			}
+		}
+	}
+	pthread_mutex_unlock(&shim.lock);
+	return 0;
+}
+
+void
+shim_epoll_move(int fd, struct fdinfo *fi)
+{
+	int i;
+
+	/*
+	 * Epolls that watched the socket while its way was open watch the kernel
+	 * socket that now only holds its number: move them to the shunt side.
+	 * (Called with shim.lock held, so shunt_side() is done by hand.)
+	 */
+	for (i = 0; i < fi->neps; i++) {
+		int ep = fi->eps[i].ep, sep;
+		struct epoll_event ev;
+
+		REAL(epoll_ctl)(ep, EPOLL_CTL_DEL, fd, NULL);
+		if (fd_kind(ep) == FD_KEPOLL) {
+			sep = fd_info(ep)->sep;
+		} else {
+			struct fdinfo *efi = fdinfo_new(0, 0, 0);
+
+			sep = shunt_epoll_create1(shim.sys, EPOLL_CLOEXEC);
+			if (sep < 0 || efi == NULL) {
+				fdinfo_put(efi);
+				continue;
+			}
+			ev.events = EPOLLIN;
+			ev.data.ptr = &sep_cookie;
+			if (REAL(epoll_ctl)(ep, EPOLL_CTL_ADD, sep, &ev) != 0) {
+				shunt_close(shim.sys, sep);
+				fdinfo_put(efi);
+				continue;
+			}
+			efi->sep = sep;
+			fd_set_kind(ep, FD_KEPOLL, efi);
+		}
+		ev = fi->eps[i].ev;
+		shunt_epoll_ctl(shim.sys, sep, EPOLL_CTL_ADD, fi->sfd, &ev);
+	}
+	fi->neps = 0;
+}
+
 EXPORT int
 epoll_ctl(int ep, int op, int fd, struct epoll_event *e)
 {
 	enum fd_kind k = fd_kind(fd);
 	int sep, r;
 
-	if (likely(k <= FD_PENDING || k == FD_KEPOLL))
+	if (likely(k == FD_KERNEL || k == FD_KEPOLL))
 		return REAL(epoll_ctl)(ep, op, fd, e);
+	if (k == FD_PENDING)
+		return shim_epoll_pending(ep, op, fd, e);
 	if (k == FD_ORPHAN) {
 		errno = EBADF;
 		return -1;

@@ -633,6 +633,7 @@ shunt_tcp_connect(struct shunt_tcp_pcb *pcb, uint32_t ip, uint16_t port, shunt_t
 	pcb->iss = tcp_new_isn(s, lip, pcb->local_port, ip, port);
 	pcb->snd_una = pcb->iss;
 	pcb->snd_nxt = pcb->iss;
+	pcb->high_rxt = pcb->iss;	/* nothing retransmitted yet: Karn's rule must not discard the first sample */
 	pcb->ts_offset = (uint32_t)stack_rand(s);
 	pcb->mss = tcp_route_mss(s, ip);
 	if (pcb->mss_clamp != 0 && pcb->mss_clamp < pcb->mss)

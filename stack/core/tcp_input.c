@@ -208,6 +208,7 @@ child_from_cookie(struct shunt_tcp_pcb *lpcb, const struct tcp_seg *seg)
 	c->iss = seg->ack - 1;
 	c->snd_una = c->iss;
 	c->snd_nxt = c->iss + 1;
+	c->high_rxt = c->iss;
 	c->rcv_wscale = (syn.o.present & TCPO_WSCALE) ? (uint8_t)tcp_choose_wscale(c->rcv_buf) : 0;
 	negotiate(c, &syn);
 	/* The SYN-ACK announced an unscaled window: it is what the peer holds us to. */
@@ -308,6 +309,7 @@ listen_input_isn(struct shunt_tcp_pcb *lpcb, struct tcp_seg *seg, uint32_t isn_f
 		c->iss = isn_floor;
 	c->snd_una = c->iss;
 	c->snd_nxt = c->iss;
+	c->high_rxt = c->iss;
 	tcp_set_state(c, SHUNT_TCP_SYN_RECEIVED);
 	tcp_conn_hash_insert(c);
 	tcp_bind_hash_insert(c);

@@ -79,6 +79,7 @@ struct sockbackend;
 struct sockenv {
 	const char *backend;
 	int is_shunt;
+	int via_shim;		/* the plain (kernel) program running under the preload shim */
 	struct sockops *srv, *cli;
 	const struct sockbackend *b;
 };
