@@ -102,13 +102,13 @@ $(BUILD)/shunt: preload/launcher.c
 
 examples: $(EXAMPLES:%=$(BUILD)/examples/%)
 
-$(BUILD)/examples/%: examples/%.c $(LIB_SO)
+$(BUILD)/examples/%: examples/%.c $(LIB_SO) $(wildcard examples/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(BASE_CFLAGS) $(CFLAGS) $< -o $@ -L$(BUILD) -lshunt -Wl,-rpath,'$$ORIGIN/..' -lpthread
 
 tools: $(TOOLS:%=$(BUILD)/tools/%)
 
-$(BUILD)/tools/%: tests/tools/%.c $(LIB_SO)
+$(BUILD)/tools/%: tests/tools/%.c $(LIB_SO) $(wildcard examples/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(BASE_CFLAGS) $(CFLAGS) $< -o $@ -L$(BUILD) -lshunt -Wl,-rpath,'$$ORIGIN/..' -lpthread
 
@@ -170,12 +170,14 @@ fuzz: fuzzers
 deps:
 	scripts/deps.sh
 
+NPROC := $(shell nproc 2>/dev/null || echo 2)
+
 check: deps
-	$(MAKE) all fuzzers
+	$(MAKE) -j$(NPROC) all fuzzers
 	tests/run.sh $(BUILD)
 
 demo: deps
-	$(MAKE) all
+	$(MAKE) -j$(NPROC) libs
 	scripts/demo.sh $(BUILD)
 
 bench-quick bench: deps
