@@ -112,8 +112,8 @@ $(BUILD)/tools/%: tests/tools/%.c $(LIB_SO) $(wildcard examples/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(BASE_CFLAGS) $(CFLAGS) $< -o $@ -L$(BUILD) -lshunt -Wl,-rpath,'$$ORIGIN/..' -lpthread
 
-tests: $(BUILD)/tests/unit $(BUILD)/tests/unit-san $(if $(SOCKAPI_SRC),$(BUILD)/tests/sockapi $(BUILD)/tests/sockapi-plain) \
-	$(if $(MT_SRC),$(BUILD)/tests/mt $(BUILD)/tests/mt-tsan)
+tests: $(BUILD)/tests/unit $(BUILD)/tests/unit-san $(BUILD)/tests/sockapi $(BUILD)/tests/sockapi-plain \
+	$(BUILD)/tests/mt $(BUILD)/tests/mt-tsan
 
 # Shared test fixtures (runner, stacks over the link, packet builders).
 TEST_HELPERS := tests/unit/main.c tests/unit/testnet.c tests/unit/sysnet.c tests/unit/tcpapp.c tests/unit/pkt.c
