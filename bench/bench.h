@@ -36,6 +36,32 @@ struct bench_state;
 
 /* bench_def.flags */
 #define BENCH_F_MANUAL_TIME	0x01	/* the body times itself: bench_set_iteration_time() */
+/*
+ * A macro benchmark: each repetition is one iteration -- a whole run of
+ * processes in namespaces of its own, which times itself (manual time) --
+ * repeated --bench_macro_reps times (or def.reps), interleaved with the
+ * others.  --bench_macro=off leaves them out; the smoke run keeps only those
+ * also marked BENCH_F_SMOKE, once each, with a short measured phase.
+ */
+#define BENCH_F_MACRO		0x02
+#define BENCH_F_SMOKE		0x04
+
+/*
+ * A figure a macro benchmark reports (as a counter of that name), printed
+ * for the baseline and each contender with their ratio, oriented so that
+ * more than 1 means shunt is better.  Its median over the repetitions is the
+ * figure; a figure whose repetitions spread more than max_cv is refused
+ * (spread: half the interquartile range over the median, which one spoilt
+ * run in five does not move, where a coefficient of variation would).
+ */
+struct bench_fig {
+	const char *name;		/* counter name, e.g. "p50" */
+	const char *unit;		/* shown after the value, e.g. "us" */
+	double scale;			/* shown value = counter / scale */
+	int higher_better;		/* throughput: 1; latency, cost, memory: 0; -1: shown, never compared */
+	double max_cv;			/* largest spread reported; 0: --bench_max_cv */
+};
+#define BENCH_MAX_FIGS		6
 
 struct bench_def {
 	const char *family;		/* "tcp_segment/send" */
@@ -49,6 +75,10 @@ struct bench_def {
 	const char *note;		/* caveat printed under the summary */
 	/* Called once after all benchmarks ran (release cached fixtures); may be NULL. */
 	void (*fini)(void);
+	/* Macro benchmarks: the figures of the summary, and a fixed repetition count (0: --bench_macro_reps). */
+	struct bench_fig figs[BENCH_MAX_FIGS];
+	int nfigs;
+	int reps;
 };
 
 /* Registers n benchmarks; call from a module's constructor.  The table must outlive the run. */
@@ -84,6 +114,19 @@ void bench_label(struct bench_state *st, const char *label);
 void bench_error(struct bench_state *st, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Outside a run (a fini that found a leak): print, and make the harness exit nonzero. */
 void bench_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/*
+ * The run cannot happen here (no root, no DPDK PMD, a program missing): it
+ * is reported as skipped with the reason, and does not fail the harness.
+ * Return right after.
+ */
+void bench_skip(struct bench_state *st, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Macro benchmarks: length of the measured phase of a run, in ms (--bench_macro_ms). */
+int bench_macro_ms(void);
+/* 1 in the smoke run (--bench_macro=smoke). */
+int bench_smoke(void);
+/* The directory of the harness binary: the helper programs (shunt-peer ...) live there. */
+const char *bench_bin_dir(void);
 
 /* Monotonic nanoseconds (vDSO clock_gettime: ~20 ns, far below what we time). */
 uint64_t bench_now_ns(void);

@@ -19,10 +19,23 @@
  *   --bench_markdown=FILE  also write the summary as a Markdown table
  *   --bench_strict         exit nonzero when a figure is unstable
  *   --bench_all_runs       print every repetition, not only the aggregates
+ *   --bench_macro=full|smoke|off   macro (multi-process) benchmarks: all, the
+ *                          smoke subset once each with a short phase, or none
+ *   --bench_macro_reps=N   repetitions of each macro benchmark (default 5)
+ *   --bench_macro_ms=N     measured phase of a macro run (default 500)
+ *   --bench_figures=FILE   macro figures as tab-separated values (bench/plot.sh)
+ *
+ * Macro benchmarks (BENCH_F_MACRO) report named figures (latency
+ * percentiles, messages per second, bytes per connection ...) rather than a
+ * time per item; the summary prints them in a table of their own, kernel and
+ * shunt side by side with their ratio, oriented so that more than 1 means
+ * shunt is better.
  */
 #include <benchmark/benchmark.h>
 
 #include <errno.h>
+#include <libgen.h>
+#include <limits.h>
 #include <math.h>
 #include <sched.h>
 #include <sys/resource.h>
@@ -176,6 +189,43 @@ bench_fail(const char *fmt, ...)
 	harness_failed = 1;
 }
 
+extern "C" void
+bench_skip(struct bench_state *st, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+	int n;
+
+	n = snprintf(msg, sizeof(msg), "skipped: ");
+	va_start(ap, fmt);
+	vsnprintf(msg + n, sizeof(msg) - (size_t)n, fmt, ap);
+	va_end(ap);
+	st->st->SkipWithError(msg);
+}
+
+static int macro_mode = 2;		/* 0 off, 1 smoke, 2 full */
+static int macro_reps = 5;
+static int macro_ms = 500;
+static char bin_dir[PATH_MAX] = ".";
+
+extern "C" int
+bench_macro_ms(void)
+{
+	return macro_ms;
+}
+
+extern "C" int
+bench_smoke(void)
+{
+	return macro_mode == 1;
+}
+
+extern "C" const char *
+bench_bin_dir(void)
+{
+	return bin_dir;
+}
+
 extern "C" uint64_t
 bench_now_ns(void)
 {
@@ -324,12 +374,15 @@ bench_lat_fini(struct bench_lat *l)
 static double max_cv = 0.20;
 static int nice_level = -20;
 static int strict, all_runs;
-static const char *markdown_path;
+static const char *markdown_path, *figures_path;
 
 struct figure {
 	std::vector<double> ns;		/* time per item of each repetition */
 	std::vector<int> cpus;
+	std::map<std::string, std::vector<double>> figs;	/* macro figures of each repetition */
+	std::vector<std::string> pins;		/* macro: "server CPU/client CPU" of each repetition */
 	std::string error;
+	bool skipped = false;
 };
 
 struct row {
@@ -337,6 +390,7 @@ struct row {
 	std::map<std::string, figure> variants;
 	std::vector<std::string> order;	/* variants in registration order (some may not have run) */
 	std::vector<const char *> notes;
+	const struct bench_def *macro = NULL;	/* a macro row: its figures come from this def */
 };
 
 static std::map<std::string, const struct bench_def *> def_by_name;
@@ -401,8 +455,24 @@ private:
 		row &rw = row_for(d->family, r.run_name.args, d->variant, d->note);
 		figure &f = rw.variants[d->variant];
 		if (r.error_occurred) {
-			harness_failed = 1;
 			f.error = r.error_message;
+			if (f.error.compare(0, 9, "skipped: ") == 0)
+				f.skipped = true;
+			else
+				harness_failed = 1;
+			return;
+		}
+		for (int k = 0; k < d->nfigs; k++) {
+			auto c = r.counters.find(d->figs[k].name);
+
+			if (c != r.counters.end())
+				f.figs[d->figs[k].name].push_back(c->second.value);
+		}
+		auto cs = r.counters.find("cpu_srv"), cc = r.counters.find("cpu_cli");
+		if (cs != r.counters.end() && cc != r.counters.end()) {
+			/* Macro runs: where the two processes ran (the harness itself only waits). */
+			f.pins.push_back(std::to_string((int)cs->second.value) + "/" +
+			    std::to_string((int)cc->second.value));
 			return;
 		}
 		auto items = r.counters.find("items");
@@ -425,13 +495,34 @@ struct figstat {
 	std::string why;
 };
 
+/* The p-quantile of sorted values, interpolating linearly between ranks. */
+static double
+quantile(const std::vector<double> &v, double p)
+{
+	double pos = p * (double)(v.size() - 1);
+	size_t i = (size_t)pos;
+
+	if (i + 1 >= v.size())
+		return v.back();
+	return v[i] + (pos - (double)i) * (v[i + 1] - v[i]);
+}
+
+/*
+ * Median and spread of one figure's repetitions.  Micro figures: the spread
+ * is the coefficient of variation.  Macro figures (robust): half the
+ * interquartile range over the median -- one run that a neighbour's burst of
+ * work on our cores spoilt does not make five disagree, two do.
+ */
 static figstat
-stats_of(const figure &f)
+stats_of_values(const figure &f, std::vector<double> v, double limit, bool robust = false)
 {
 	figstat s = { 0, 0, 0, false, "" };
-	std::vector<double> v = f.ns;
 	double mean = 0, var = 0;
 
+	if (f.skipped) {
+		s.why = f.error;
+		return s;
+	}
 	if (!f.error.empty()) {
 		s.why = "error: " + f.error;
 		return s;
@@ -451,14 +542,22 @@ stats_of(const figure &f)
 	if (v.size() > 1)
 		var /= (double)(v.size() - 1);
 	s.cv = mean > 0 ? sqrt(var) / mean : 0;
-	s.ok = s.cv <= max_cv;
+	if (robust)
+		s.cv = s.median > 0 ? (quantile(v, 0.75) - quantile(v, 0.25)) / (2 * s.median) : 0;
+	s.ok = s.cv <= limit;
 	if (!s.ok) {
 		char b[64];
 
-		snprintf(b, sizeof(b), "unstable (cv %.0f%%)", s.cv * 100);
+		snprintf(b, sizeof(b), "unstable (%s %.0f%%)", robust ? "spread" : "cv", s.cv * 100);
 		s.why = b;
 	}
 	return s;
+}
+
+static figstat
+stats_of(const figure &f)
+{
+	return stats_of_values(f, f.ns, max_cv);
 }
 
 static std::string
@@ -484,6 +583,22 @@ fmt_fig(const figstat &s)
 		return s.why;
 	snprintf(b, sizeof(b), "%s ±%.0f%%%s", fmt_ns(s.median).c_str(), s.cv * 100, s.ok ? "" : " UNSTABLE");
 	return b;
+}
+
+/* Macro rows: the server/client CPU pairs the runs had. */
+static std::string
+pins_of(const row &r)
+{
+	std::vector<std::string> all;
+	std::string out;
+
+	for (const auto &kv : r.variants)
+		all.insert(all.end(), kv.second.pins.begin(), kv.second.pins.end());
+	std::sort(all.begin(), all.end());
+	all.erase(std::unique(all.begin(), all.end()), all.end());
+	for (const std::string &p : all)
+		out += (out.empty() ? "" : ",") + p;
+	return out.empty() ? "?" : out;
 }
 
 static std::string
@@ -529,8 +644,8 @@ summary_lines(int *unstable)
 		figstat bs = {};
 		int first = 1;
 
-		if (r.variants.empty())
-			continue;	/* filtered out */
+		if (r.variants.empty() || r.macro != NULL)
+			continue;	/* filtered out, or a macro row (macro_lines) */
 		for (const std::string &v : r.order) {
 			if (is_baseline(v) && bf == NULL && r.variants.count(v) != 0) {
 				base = v;
@@ -593,11 +708,225 @@ summary_lines(int *unstable)
 	return out;
 }
 
+/* ---- the macro summary: named figures, kernel and shunt side by side ---- */
+
+struct mline {
+	std::string name, fig, base, base_fig, variant, val, ratio, cpus;
+	std::vector<const char *> notes;
+};
+
+static std::string
+fmt_val(double v, const char *unit)
+{
+	char b[48];
+	double a = fabs(v);
+
+	if (a >= 100 || a == 0)
+		snprintf(b, sizeof(b), "%.0f %s", v, unit);
+	else if (a >= 10)
+		snprintf(b, sizeof(b), "%.1f %s", v, unit);
+	else
+		snprintf(b, sizeof(b), "%.2f %s", v, unit);
+	return b;
+}
+
+static std::string
+fmt_mfig(const figstat &s, const struct bench_fig *fg)
+{
+	char b[96];
+
+	if (s.n == 0)
+		return s.why.empty() ? "no runs" : s.why;
+	if (s.n == 1)
+		return fmt_val(s.median / fg->scale, fg->unit) + " (1 run)";
+	snprintf(b, sizeof(b), "%s ±%.0f%%%s", fmt_val(s.median / fg->scale, fg->unit).c_str(), s.cv * 100,
+	    s.ok ? "" : " UNSTABLE");
+	return b;
+}
+
+static double
+fig_limit(const struct bench_fig *fg)
+{
+	return fg->max_cv > 0 ? fg->max_cv : max_cv;
+}
+
+/* The order of the macro table: the figures first, latency before throughput. */
+static size_t
+macro_rank(const std::string &family)
+{
+	static const char *order[] = { "tcp_rr/", "tcp_msgs", "tcp_bulk", "tcp_cps", "sockperf/", "inproc",
+	    "intercept/", "conn_memory", "idle_cpu" };
+	size_t i;
+
+	for (i = 0; i < sizeof(order) / sizeof(order[0]); i++)
+		if (family.compare(0, strlen(order[i]), order[i]) == 0)
+			return i;
+	return i;
+}
+
+static std::vector<mline>
+macro_lines(int *unstable, FILE *tsv)
+{
+	std::vector<mline> out;
+	std::vector<const row *> sorted;
+
+	for (const row &r : rows)
+		sorted.push_back(&r);
+	std::stable_sort(sorted.begin(), sorted.end(),
+	    [](const row *a, const row *b) { return macro_rank(a->family) < macro_rank(b->family); });
+	for (const row *rp : sorted) {
+		const row &r = *rp;
+		const struct bench_def *d = r.macro;
+		std::string name = r.family + (r.args.empty() ? "" : "/" + r.args);
+		std::string base;
+		int k, first = 1;
+
+		if (r.variants.empty() || d == NULL)
+			continue;
+		for (const std::string &v : r.order)
+			if (is_baseline(v) && base.empty() && r.variants.count(v) != 0)
+				base = v;
+		for (k = 0; k < d->nfigs; k++) {
+			const struct bench_fig *fg = &d->figs[k];
+			figstat bs = {};
+			bool have_base = false;
+
+			if (!base.empty()) {
+				const figure &bf = r.variants.at(base);
+
+				if (bf.figs.count(fg->name) != 0 || !bf.error.empty()) {
+					bs = stats_of_values(bf, bf.figs.count(fg->name) ? bf.figs.at(fg->name) :
+					    std::vector<double>(), fig_limit(fg), true);
+					have_base = true;
+					if (bs.n > 1 && !bs.ok)
+						(*unstable)++;
+					if (tsv != NULL && bs.n > 0)
+						fprintf(tsv, "%s\t%s\t%s\t%g\t%s\t%g\t%d\n", name.c_str(), fg->name,
+						    base.c_str(), bs.median / fg->scale, fg->unit, bs.cv, bs.ok ? 1 : 0);
+				}
+			}
+			int lines_here = 0;
+
+			for (const std::string &v : r.order) {
+				if (v == base || r.variants.count(v) == 0)
+					continue;
+				const figure &vf = r.variants.at(v);
+
+				if (vf.figs.count(fg->name) == 0 && vf.error.empty())
+					continue;	/* this variant does not have the figure */
+				figstat vs = stats_of_values(vf, vf.figs.count(fg->name) ? vf.figs.at(fg->name) :
+				    std::vector<double>(), fig_limit(fg), true);
+				mline l;
+
+				if (vs.n > 1 && !vs.ok)
+					(*unstable)++;
+				if (tsv != NULL && vs.n > 0)
+					fprintf(tsv, "%s\t%s\t%s\t%g\t%s\t%g\t%d\n", name.c_str(), fg->name, v.c_str(),
+					    vs.median / fg->scale, fg->unit, vs.cv, vs.ok ? 1 : 0);
+				l.name = name;
+				l.fig = fg->name;
+				l.cpus = pins_of(r);
+				if (first)
+					l.notes = r.notes;
+				first = 0;
+				l.variant = v;
+				l.val = fmt_mfig(vs, fg);
+				l.base = have_base ? base : "-";
+				l.base_fig = have_base ? fmt_mfig(bs, fg) : "-";
+				l.ratio = "-";
+				if (have_base && is_contender(v) && fg->higher_better >= 0) {
+					if (bs.n > 0 && vs.n > 0 && bs.ok && vs.ok && bs.median > 0 && vs.median > 0) {
+						char b[32];
+						double x = fg->higher_better ? vs.median / bs.median : bs.median / vs.median;
+
+						snprintf(b, sizeof(b), x >= 10 ? "%.1fx" : "%.2fx", x);
+						l.ratio = b;
+					} else if (vs.n == 0 || bs.n == 0 || bs.median == 0 || vs.median == 0) {
+						l.ratio = "-";	/* nothing to divide */
+					} else {
+						l.ratio = "refused";
+					}
+				}
+				out.push_back(l);
+				lines_here++;
+			}
+			if (lines_here == 0 && have_base) {
+				mline l;
+
+				l.name = name;
+				l.fig = fg->name;
+				l.cpus = pins_of(r);
+				if (first)
+					l.notes = r.notes;
+				first = 0;
+				l.base = base;
+				l.base_fig = fmt_mfig(bs, fg);
+				l.variant = "-";
+				l.val = "-";
+				l.ratio = "-";
+				out.push_back(l);
+			}
+		}
+	}
+	return out;
+}
+
+static void
+print_macro(const std::vector<mline> &lines)
+{
+	std::vector<const char *> notes;
+
+	if (lines.empty())
+		return;
+	printf("\n== macro figures: median of the repetitions, ± half the interquartile range over the median;\n"
+	    "   ratio oriented so that > 1 means shunt is better; refused when either side's runs disagree\n");
+	printf("%-28s %-7s %-9s %-24s %-13s %-24s %-8s %s\n", "benchmark", "figure", "baseline", "value", "variant",
+	    "value", "ratio", "cpus srv/cli");
+	for (const mline &l : lines) {
+		printf("%-28s %-7s %-9s %-24s %-13s %-24s %-8s %s\n", l.name.c_str(), l.fig.c_str(), l.base.c_str(),
+		    l.base_fig.c_str(), l.variant.c_str(), l.val.c_str(), l.ratio.c_str(), l.cpus.c_str());
+		for (const char *n : l.notes)
+			if (std::find(notes.begin(), notes.end(), n) == notes.end())
+				notes.push_back(n);
+	}
+	for (const char *n : notes)
+		printf("  note: %s\n", n);
+}
+
+static void
+write_macro_markdown(FILE *f, const std::vector<mline> &lines)
+{
+	std::vector<const char *> notes;
+
+	if (lines.empty())
+		return;
+	fprintf(f, "\nMacro figures: median of the repetitions, ± half their interquartile range over the median "
+	    "(spread). Ratio > 1: shunt is better (baseline/variant for times and sizes, variant/baseline for rates); "
+	    "refused when either side's spread exceeds the figure's limit (%.0f%%; p99 35%%, p99.9 50%%).\n\n",
+	    max_cv * 100);
+	fprintf(f, "| benchmark | figure | baseline | value | variant | value | ratio | CPUs server/client |\n");
+	fprintf(f, "| --- | --- | --- | ---: | --- | ---: | ---: | --- |\n");
+	for (const mline &l : lines) {
+		fprintf(f, "| `%s` | %s | %s | %s | %s | %s | %s | %s |\n", l.name.c_str(), l.fig.c_str(),
+		    l.base.c_str(), l.base_fig.c_str(), l.variant.c_str(), l.val.c_str(), l.ratio.c_str(),
+		    l.cpus.c_str());
+		for (const char *n : l.notes)
+			if (std::find(notes.begin(), notes.end(), n) == notes.end())
+				notes.push_back(n);
+	}
+	if (!notes.empty())
+		fprintf(f, "\n");
+	for (const char *n : notes)
+		fprintf(f, "- %s\n", n);
+}
+
 static void
 print_summary(const std::vector<line> &lines, int reps)
 {
 	std::vector<const char *> notes;
 
+	if (lines.empty())
+		return;
 	printf("\n== summary: time per item, median of %d repetitions, ± coefficient of variation;\n"
 	    "   speed-up = baseline time / variant time, refused when either side's cv exceeds %.0f%%\n", reps, max_cv * 100);
 	printf("%-26s %-8s %-20s %-9s %-20s %-9s %s\n", "benchmark", "baseline", "time", "variant", "time",
@@ -613,8 +942,26 @@ print_summary(const std::vector<line> &lines, int reps)
 		printf("  note: %s\n", notes[i]);
 }
 
+static std::string load_start, load_end;
+
+/* The first three fields of /proc/loadavg: how busy the machine was with work other than ours too. */
+static std::string
+loadavg(void)
+{
+	char b[128] = "?";
+	FILE *f = fopen("/proc/loadavg", "r");
+	double a1, a5, a15;
+
+	if (f != NULL) {
+		if (fscanf(f, "%lf %lf %lf", &a1, &a5, &a15) == 3)
+			snprintf(b, sizeof(b), "%.2f %.2f %.2f", a1, a5, a15);
+		fclose(f);
+	}
+	return b;
+}
+
 static void
-write_markdown(const char *path, const std::vector<line> &lines, int reps)
+write_markdown(const char *path, const std::vector<line> &lines, const std::vector<mline> &mlines, int reps)
 {
 	FILE *f = fopen(path, "w");
 
@@ -623,23 +970,28 @@ write_markdown(const char *path, const std::vector<line> &lines, int reps)
 		harness_failed = 1;
 		return;
 	}
-	fprintf(f, "Time per item: median of %d repetitions, ± coefficient of variation. "
-	    "Speed-up = baseline time / variant time (refused when either cv > %.0f%%).\n\n", reps, max_cv * 100);
-	fprintf(f, "| benchmark | baseline | time | variant | time | speed-up | cpu |\n");
-	fprintf(f, "| --- | --- | ---: | --- | ---: | ---: | --- |\n");
-	std::vector<const char *> notes;
+	fprintf(f, "Load average (1, 5, 15 min) at the start: %s; at the end: %s.\n\n", load_start.c_str(),
+	    load_end.c_str());
+	if (!lines.empty()) {
+		fprintf(f, "Time per item: median of %d repetitions, ± coefficient of variation. "
+		    "Speed-up = baseline time / variant time (refused when either cv > %.0f%%).\n\n", reps, max_cv * 100);
+		fprintf(f, "| benchmark | baseline | time | variant | time | speed-up | cpu |\n");
+		fprintf(f, "| --- | --- | ---: | --- | ---: | ---: | --- |\n");
+		std::vector<const char *> notes;
 
-	for (const line &l : lines) {
-		fprintf(f, "| `%s` | %s | %s | %s | %s | %s | %s |\n", l.name.c_str(), l.base.c_str(),
-		    l.base_fig.c_str(), l.variant.c_str(), l.fig.c_str(), l.ratio.c_str(), l.cpus.c_str());
-		for (const char *n : l.notes)
-			if (std::find(notes.begin(), notes.end(), n) == notes.end())
-				notes.push_back(n);
+		for (const line &l : lines) {
+			fprintf(f, "| `%s` | %s | %s | %s | %s | %s | %s |\n", l.name.c_str(), l.base.c_str(),
+			    l.base_fig.c_str(), l.variant.c_str(), l.fig.c_str(), l.ratio.c_str(), l.cpus.c_str());
+			for (const char *n : l.notes)
+				if (std::find(notes.begin(), notes.end(), n) == notes.end())
+					notes.push_back(n);
+		}
+		if (!notes.empty())
+			fprintf(f, "\n");
+		for (const char *n : notes)
+			fprintf(f, "- %s\n", n);
 	}
-	if (!notes.empty())
-		fprintf(f, "\n");
-	for (const char *n : notes)
-		fprintf(f, "- %s\n", n);
+	write_macro_markdown(f, mlines);
 	fclose(f);
 }
 
@@ -665,7 +1017,10 @@ register_all(void)
 		const struct bench_def *d = registry[i];
 		std::string name = std::string(d->family) + "/" + d->variant;
 		benchmark::internal::Benchmark *b;
+		int macro = (d->flags & BENCH_F_MACRO) != 0;
 
+		if (macro && (macro_mode == 0 || (macro_mode == 1 && !(d->flags & BENCH_F_SMOKE))))
+			continue;
 		def_by_name[name] = d;
 		/* Rows in registration order, whatever order the interleaved runs come in. */
 		for (j = 0; j < d->nargsets; j++) {
@@ -673,10 +1028,10 @@ register_all(void)
 
 			for (k = 0; k < d->nargs; k++)
 				a += (k > 0 ? "/" : "") + std::to_string(d->args[j][k]);
-			row_for(d->family, a, d->variant, d->note);
+			row_for(d->family, a, d->variant, d->note).macro = d->nfigs > 0 ? d : NULL;
 		}
 		if (d->nargsets == 0)
-			row_for(d->family, "", d->variant, d->note);
+			row_for(d->family, "", d->variant, d->note).macro = d->nfigs > 0 ? d : NULL;
 		b = benchmark::RegisterBenchmark(name.c_str(), [d](benchmark::State &st) { run_def(st, d); });
 		for (j = 0; j < d->nargsets; j++) {
 			std::vector<int64_t> args;
@@ -684,6 +1039,13 @@ register_all(void)
 			for (k = 0; k < d->nargs; k++)
 				args.push_back(d->args[j][k]);
 			b->Args(args);
+		}
+		if (macro) {
+			/* One run of processes per repetition; it times itself. */
+			b->Iterations(1);
+			b->Repetitions(macro_mode == 1 ? 1 : d->reps > 0 ? d->reps : macro_reps);
+			b->UseManualTime();
+			continue;
 		}
 		if (d->flags & BENCH_F_MANUAL_TIME)
 			b->UseManualTime();
@@ -719,7 +1081,11 @@ help(void)
 	    "  [--bench_max_cv=X]       refuse figures whose repetitions vary more (default 0.2)\n"
 	    "  [--bench_markdown=FILE]  write the summary table as Markdown\n"
 	    "  [--bench_strict]         exit nonzero when a figure is unstable\n"
-	    "  [--bench_all_runs]       print every repetition, not only aggregates\n");
+	    "  [--bench_all_runs]       print every repetition, not only aggregates\n"
+	    "  [--bench_macro=full|smoke|off]  multi-process benchmarks: all, the smoke subset, none\n"
+	    "  [--bench_macro_reps=N]   repetitions of each macro benchmark (default 5)\n"
+	    "  [--bench_macro_ms=N]     measured phase of a macro run in ms (default 500; smoke 100)\n"
+	    "  [--bench_figures=FILE]   macro figures as tab-separated values (for bench/plot.sh)\n");
 }
 
 int
@@ -745,9 +1111,29 @@ main(int argc, char **argv)
 			strict = 1;
 		else if (flag_value(argv[i], "--bench_all_runs", &v))
 			all_runs = 1;
+		else if (flag_value(argv[i], "--bench_macro", &v) && v != NULL &&
+		    (strcmp(v, "off") == 0 || strcmp(v, "smoke") == 0 || strcmp(v, "full") == 0))
+			macro_mode = strcmp(v, "off") == 0 ? 0 : strcmp(v, "smoke") == 0 ? 1 : 2;
+		else if (flag_value(argv[i], "--bench_macro_reps", &v) && v != NULL && atoi(v) > 0)
+			macro_reps = atoi(v);
+		else if (flag_value(argv[i], "--bench_macro_ms", &v) && v != NULL && atoi(v) > 0)
+			macro_ms = atoi(v);
+		else if (flag_value(argv[i], "--bench_figures", &v) && v != NULL)
+			figures_path = v;
 		else
 			args[n++] = argv[i];
 	}
+	{
+		char self[PATH_MAX];
+		ssize_t len = readlink("/proc/self/exe", self, sizeof(self) - 1);
+
+		if (len > 0) {
+			self[len] = '\0';
+			snprintf(bin_dir, sizeof(bin_dir), "%s", dirname(self));
+		}
+	}
+	if (macro_mode == 1 && macro_ms == 500)
+		macro_ms = 100;
 	benchmark::Initialize(&n, args, help);
 	if (benchmark::ReportUnrecognizedArguments(n, args))
 		return 2;
@@ -766,6 +1152,7 @@ main(int argc, char **argv)
 		benchmark::AddCustomContext("pinned_cpu", c);
 	}
 	register_all();
+	load_start = loadavg();
 
 	SummaryReporter rep;
 	if (benchmark::RunSpecifiedBenchmarks(&rep) == 0)
@@ -775,10 +1162,24 @@ main(int argc, char **argv)
 	for (const row &r : rows)
 		for (const auto &kv : r.variants)
 			reps = std::max(reps, (int)kv.second.ns.size());
+	load_end = loadavg();
+	printf("bench: load average at the start %s, at the end %s\n", load_start.c_str(), load_end.c_str());
 	std::vector<line> lines = summary_lines(&unstable);
+	FILE *tsv = NULL;
+
+	if (figures_path != NULL && (tsv = fopen(figures_path, "w")) == NULL) {
+		fprintf(stderr, "bench: %s: %s\n", figures_path, strerror(errno));
+		harness_failed = 1;
+	}
+	if (tsv != NULL)
+		fprintf(tsv, "# benchmark\tfigure\tvariant\tmedian\tunit\tcv\tok\n");
+	std::vector<mline> mlines = macro_lines(&unstable, tsv);
+	if (tsv != NULL)
+		fclose(tsv);
 	print_summary(lines, reps);
+	print_macro(mlines);
 	if (markdown_path != NULL)
-		write_markdown(markdown_path, lines, reps);
+		write_markdown(markdown_path, lines, mlines, reps);
 	for (size_t k = 0; k < nregistry; k++) {
 		size_t m;
 

@@ -1,10 +1,15 @@
 #!/bin/sh
 # Smoke run of the benchmark harness (bench/): builds $BUILD/bench/shunt-bench
-# and runs every benchmark briefly (bench-quick-run, bounded to 60 s).  Fails
-# when the harness fails: a build error, a benchmark that reports an error, a
-# pool leak or a retransmission on the lossless bench wire.  Figures that
-# vary too much are only flagged: a smoke run on a shared machine measures
-# nothing.
+# and its helpers (shunt-peer, shunt-callcost) and runs every micro benchmark
+# briefly, plus a few macro ones once each (--bench_macro=smoke: 64-byte
+# ping-pong on the kernel over veth and shunt's raw API over net_memif, the
+# intercepted-call cost, the in-process round trip) -- bench-quick-run,
+# bounded to 60 s (it takes about 10).  The multi-process ones need root and
+# DPDK's net_memif; without them they are reported as skipped, not failed.
+# Fails when the harness fails: a build error, a benchmark that reports an
+# error, a pool leak or a retransmission on the lossless bench wire.  Figures
+# that vary too much are only flagged: a smoke run on a shared machine
+# measures nothing.
 set -u
 BUILD=${BUILD:-build}
 cd "$(dirname "$0")/../.."
