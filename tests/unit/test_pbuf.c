@@ -233,3 +233,93 @@ TEST(timer_wheel_exact_and_far)
 	CHECK_EQ(shunt_stack_next_deadline(s), UINT64_MAX);
 	shunt_stack_destroy(s);
 }
+
+/*
+ * The wheel against a model: 256 timers armed, re-armed and cancelled at
+ * random over delays from 0 to 40 minutes (both levels, and past one turn of
+ * the far level), the clock moved by steps from 0 to 30 minutes.  Every
+ * armed timer fires exactly once, in the first round whose clock has reached
+ * its expiry, and the next deadline is always the earliest armed expiry.
+ */
+#define MODEL_N 256
+static struct shunt_timer mtimers[MODEL_N];
+static uint64_t mexp[MODEL_N];		/* 0 = not armed (in the model) */
+static int mbad, mfires;
+
+static void
+on_model_timer(struct shunt_stack *s, struct shunt_timer *t)
+{
+	int i = (int)(t - mtimers);
+
+	if (mexp[i] == 0 || mexp[i] > s->now)
+		mbad++;				/* not armed, or early */
+	mexp[i] = 0;
+	mfires++;
+}
+
+static uint64_t
+model_rand(uint64_t *x)
+{
+	*x ^= *x << 13;
+	*x ^= *x >> 7;
+	*x ^= *x << 17;
+	return *x;
+}
+
+TEST(timer_wheel_against_model)
+{
+	static const uint64_t scale[] = { 1000000ull, 1100000000ull, 60000000000ull, 2400000000000ull };
+	struct shunt_vclock vc;
+	struct shunt_stack *s = mkstack(&vc, 0);
+	uint64_t rng = 0x9e3779b97f4a7c15ull;
+	int i, round, late = 0, wrong_deadline = 0;
+
+	stack_refresh_now(s);
+	for (i = 0; i < MODEL_N; i++) {
+		timer_init(&mtimers[i], on_model_timer);
+		mexp[i] = 0;
+	}
+	mbad = mfires = 0;
+	for (round = 0; round < 4000; round++) {
+		uint64_t best = UINT64_MAX, r = model_rand(&rng);
+		int ops = (int)(r % 8), k;
+
+		for (k = 0; k < ops; k++) {
+			uint64_t v = model_rand(&rng);
+
+			i = (int)(v % MODEL_N);
+			if ((v >> 20) % 5 == 0) {
+				timer_cancel(s, &mtimers[i]);
+				mexp[i] = 0;
+			} else {
+				uint64_t d = (v >> 24) % scale[(v >> 12) % 4];
+
+				timer_arm(s, &mtimers[i], d);
+				mexp[i] = s->now + d;
+			}
+		}
+		for (i = 0; i < MODEL_N; i++)
+			if (mexp[i] != 0 && mexp[i] < best)
+				best = mexp[i];
+		if (shunt_stack_next_deadline(s) != best)
+			wrong_deadline++;
+		/* Mostly small steps, sometimes exactly to the deadline, now and then a long jump. */
+		r = model_rand(&rng);
+		if (r % 16 == 0 && best != UINT64_MAX)
+			shunt_vclock_advance(&vc, best - s->now);
+		else
+			shunt_vclock_advance(&vc, (r >> 8) % scale[(r >> 4) % 4 == 3 ? 3 : (r >> 4) % 3]);
+		shunt_stack_poll(s);
+		for (i = 0; i < MODEL_N; i++)
+			if (mexp[i] != 0 && mexp[i] <= s->now)
+				late++;
+	}
+	CHECK_EQ(mbad, 0);
+	CHECK_EQ(late, 0);
+	CHECK_EQ(wrong_deadline, 0);
+	CHECK(mfires > 1000);
+	for (i = 0; i < MODEL_N; i++)
+		timer_cancel(s, &mtimers[i]);
+	CHECK_EQ(shunt_stack_next_deadline(s), UINT64_MAX);
+	shunt_stack_destroy(s);
+}
