@@ -49,7 +49,7 @@ tcp_stack_init(struct shunt_stack *s)
 		free(t);
 		return -EINVAL;
 	}
-	t->next_ephemeral = (uint16_t)stack_rand(s);
+	t->next_ephemeral = stack_rand(s) % (EPH_HIGH - EPH_LOW + 1);
 	t->hash_seed = (uint32_t)stack_rand(s) | 1;
 	s->tcp = t;
 	return 0;
@@ -438,6 +438,24 @@ tcp_new_isn(struct shunt_stack *s, uint32_t lip, uint16_t lport, uint32_t rip, u
 	return (uint32_t)(s->now / 4000) + (uint32_t)siphash24(s->secret, buf, sizeof(buf));
 }
 
+/*
+ * The offset of our timestamp clock towards one peer: a keyed hash of the
+ * address pair, the same for every connection between the two (as Linux
+ * does).  A random offset per connection would hide it from a peer that
+ * still holds the previous incarnation of a 4-tuple in TIME_WAIT whether the
+ * new SYN is newer (RFC 6191), and the SYN would be refused half of the time.
+ */
+uint32_t
+tcp_ts_offset(struct shunt_stack *s, uint32_t lip, uint32_t rip)
+{
+	uint8_t buf[9];
+
+	buf[0] = 'T';
+	memcpy(buf + 1, &lip, 4);
+	memcpy(buf + 5, &rip, 4);
+	return (uint32_t)siphash24(s->secret, buf, sizeof(buf));
+}
+
 uint32_t
 tcp_ts_now(struct shunt_tcp_pcb *pcb)
 {
@@ -582,7 +600,7 @@ pick_port(struct shunt_stack *s, struct shunt_tcp_pcb *pcb, uint32_t lip, uint32
 			continue;
 		if (rip != 0 && tcp_conn_lookup(s, lip, port, rip, rport) != NULL)
 			continue;
-		t->next_ephemeral = (uint16_t)(t->next_ephemeral + i + 1);
+		t->next_ephemeral = (t->next_ephemeral + i + 1) % range;
 		*out = port;
 		return 0;
 	}
@@ -634,7 +652,7 @@ shunt_tcp_connect(struct shunt_tcp_pcb *pcb, uint32_t ip, uint16_t port, shunt_t
 	pcb->snd_una = pcb->iss;
 	pcb->snd_nxt = pcb->iss;
 	pcb->high_rxt = pcb->iss;	/* nothing retransmitted yet: Karn's rule must not discard the first sample */
-	pcb->ts_offset = (uint32_t)stack_rand(s);
+	pcb->ts_offset = tcp_ts_offset(s, lip, ip);
 	pcb->mss = tcp_route_mss(s, ip);
 	if (pcb->mss_clamp != 0 && pcb->mss_clamp < pcb->mss)
 		pcb->mss = pcb->mss_clamp;
@@ -1083,7 +1101,7 @@ tcp_init_child(struct shunt_tcp_pcb *child, struct shunt_tcp_pcb *lpcb, const st
 	child->irs = seg->seq;
 	child->rcv_nxt = seg->seq + 1;
 	child->rcv_wnd = child->rcv_buf;
-	child->ts_offset = (uint32_t)stack_rand(s);
+	child->ts_offset = tcp_ts_offset(s, child->local_ip, child->remote_ip);
 	child->mss = tcp_route_mss(s, child->remote_ip);
 	if (child->mss_clamp != 0 && child->mss_clamp < child->mss)
 		child->mss = child->mss_clamp;

@@ -204,7 +204,7 @@ child_from_cookie(struct shunt_tcp_pcb *lpcb, const struct tcp_seg *seg)
 	}
 	tcp_init_child(c, lpcb, &syn);
 	c->flags |= TF_SYNCOOKIE;
-	c->ts_offset = 0;	/* our cookie timestamp was the plain clock; never go back from it */
+	c->ts_offset = tcp_ts_offset(s, c->local_ip, c->remote_ip);	/* the cookie timestamp's clock */
 	c->iss = seg->ack - 1;
 	c->snd_una = c->iss;
 	c->snd_nxt = c->iss + 1;
@@ -282,7 +282,7 @@ listen_input_isn(struct shunt_tcp_pcb *lpcb, struct tcp_seg *seg, uint32_t isn_f
 
 		if (seg->o.present & TCPO_TS) {
 			/* Option bits below a clock that never runs ahead of tcp_ts_now(). */
-			uint32_t now_ms = (uint32_t)(s->now / 1000000ull);
+			uint32_t now_ms = (uint32_t)(s->now / 1000000ull) + tcp_ts_offset(s, seg->ip->dst, seg->ip->src);
 
 			tsval = ((now_ms - 32) & ~0x1fu) | (ws_ok ? seg->o.wscale : 0xf) | (sack_ok ? 0x10 : 0);
 		} else {

@@ -315,3 +315,100 @@ TEST(tcp_link_matrix_all_together)
 	f.jitter_ns = 500000;
 	matrix("all (loss 2%, reorder 2%, dup 2%, corrupt 1%, jitter)", &f, 60);
 }
+
+/*
+ * The same 4-tuple again and again, the server closing first (so the server
+ * holds it in TIME_WAIT): every new SYN must be taken at once as newer
+ * (RFC 6191), never left to retransmit.  Our timestamps to one peer must
+ * therefore rise across connections, not start from a random offset each.
+ */
+TEST(tcp_link_same_tuple_over_server_time_wait)
+{
+	static struct testnet tn;
+	static struct pair p;
+	struct shunt_stats st;
+	int round;
+
+	testnet_init(&tn, NULL, 5);
+	for (round = 0; round < 24; round++) {
+		struct shunt_tcp_pcb *lpcb = round == 0 ? NULL : p.lpcb;
+		struct shunt_tcp_pcb *c;
+		uint64_t t0;
+
+		if (round == 0) {
+			pair_open(&tn, &p, 100, 100);
+			lpcb = p.lpcb;
+			/* pair_open connected from an ephemeral port: start over from a fixed one. */
+			shunt_tcp_abort(p.cli.pcb);
+			testnet_settle(&tn, 1000000);
+			if (p.srv.pcb != NULL && !p.srv.closed)
+				shunt_tcp_abort(p.srv.pcb);
+		}
+		memset(&p, 0, sizeof(p));
+		p.lpcb = lpcb;
+		p.lst.accept_into = &p.srv;
+		tapp_listen(&p.lst, p.lpcb);
+		p.cli.tx_seed = 11, p.cli.tx_total = 100, p.cli.rx_seed = 22, p.cli.rx_expect = 100;
+		p.srv.tx_seed = 22, p.srv.tx_total = 100, p.srv.rx_seed = 11, p.srv.rx_expect = 100;
+		c = shunt_tcp_new(tn.s[0]);
+		CHECK_EQ(shunt_tcp_bind(c, 0, htons(45000)), 0);
+		t0 = tn.clock.now;
+		CHECK_EQ(tapp_connect(&p.cli, c, tn.ip[1], htons(80)), 0);
+		CHECK(testnet_run(&tn, 100000, 20000, pair_done, &p) >= 0);
+		/* No SYN went twice: connected long before the 1 s initial RTO. */
+		CHECK(tn.clock.now - t0 < 100000000ull);
+		CHECK_EQ(p.cli.rx_bad + p.srv.rx_bad, 0);
+		p.srv.close_when_done = p.cli.close_when_done = 1;
+		shunt_tcp_close(p.srv.pcb);
+		p.srv.pcb = NULL;
+		p.srv.closed = 1;
+		CHECK(testnet_run(&tn, 100000, 10000, pair_closed, &p) >= 0);
+		testnet_settle(&tn, 1000000);
+		CHECK_EQ(shunt_tcp_count(tn.s[1], SHUNT_TCP_TIME_WAIT), 1);
+		testnet_run(&tn, 1000000, 10, NULL, NULL);
+	}
+	shunt_stack_stats(tn.s[1], &st);
+	CHECK_EQ(st.tcp_time_wait_reuse, 23);
+	shunt_tcp_close(p.lpcb);
+	testnet_fini(&tn);
+}
+
+/*
+ * Ephemeral ports to one destination run through the whole range in a cycle
+ * (RFC 6056 algorithm 3) -- also past 65,536 connections, where a 16-bit
+ * counter would wrap and bring back a port used only 9,072 connections ago.
+ */
+TEST(tcp_ephemeral_ports_cycle_the_range)
+{
+	static struct testnet tn;
+	static uint16_t first[28232];
+	int i, n = 28232, same = 0, repeats = 0;
+	static uint8_t seen[65536];
+
+	testnet_init(&tn, NULL, 6);
+	memset(seen, 0, sizeof(seen));
+	for (i = 0; i < 3 * n; i++) {
+		struct shunt_tcp_pcb *c = shunt_tcp_new(tn.s[0]);
+		uint16_t port;
+		uint32_t ip;
+
+		CHECK(c != NULL);
+		CHECK_EQ(shunt_tcp_connect(c, tn.ip[1], htons(9), NULL), 0);
+		shunt_tcp_local(c, &ip, &port);
+		port = ntohs(port);
+		CHECK(port >= 32768 && port <= 60999);
+		if (i < n) {
+			repeats += seen[port]++ != 0;
+			first[i] = port;
+		} else {
+			same += first[i % n] == port;
+		}
+		shunt_tcp_abort(c);
+		if (i % 512 == 511)
+			testnet_settle(&tn, 1000000);
+	}
+	CHECK_EQ(repeats, 0);
+	CHECK_EQ(same, 2 * n);
+	testnet_settle(&tn, 1000000);
+	testnet_fini(&tn);
+}

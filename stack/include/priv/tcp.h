@@ -221,7 +221,7 @@ struct tcp_stack {
 	uint32_t hash_seed;
 	uint64_t ca_tokens;			/* challenge ACK token bucket (RFC 5961 §7) */
 	uint64_t ca_last;
-	uint16_t next_ephemeral;
+	uint32_t next_ephemeral;		/* RFC 6056 alg. 3 counter, below the range's size */
 	const struct tcp_cc_ops *default_cc;
 	uint32_t ooo_bytes;			/* out-of-order data held by all connections */
 	struct shunt_tcp_pcb *input_pcb;	/* the connection a segment is being processed for */
@@ -249,6 +249,7 @@ struct shunt_tcp_pcb *tcp_conn_lookup(struct shunt_stack *s, uint32_t lip, uint1
 struct shunt_tcp_pcb *tcp_listen_lookup(struct shunt_stack *s, uint32_t lip, uint16_t lport);
 void tcp_bind_hash_insert(struct shunt_tcp_pcb *pcb);
 uint32_t tcp_new_isn(struct shunt_stack *s, uint32_t lip, uint16_t lport, uint32_t rip, uint16_t rport);
+uint32_t tcp_ts_offset(struct shunt_stack *s, uint32_t lip, uint32_t rip);
 uint32_t tcp_ts_now(struct shunt_tcp_pcb *pcb);
 /* Tears the connection down: err callback (if err != 0 and the app still owns it), free. */
 void tcp_drop(struct shunt_tcp_pcb *pcb, int err);
