@@ -43,6 +43,8 @@ struct dpdk_proc {
 
 extern struct dpdk_proc dpdk_proc;
 
+#define DPDK_TX_BACKLOG	2048	/* frames; a power of two */
+
 struct dpdk_port {
 	struct shunt_stack *stack;
 	uint16_t port_id;
@@ -66,11 +68,20 @@ struct dpdk_port {
 	int l4_csum_odd_segs_broken;
 	struct shunt_dpdk_stats st;
 	char name[RTE_ETH_NAME_MAX_LEN];
+	/*
+	 * Transmit backlog: frames the ring had no room for, in order, sent
+	 * before anything newer (rxtx.c).  A ring (head, count) of TX_BACKLOG.
+	 */
+	uint16_t bl_head, bl_count;
+	uint64_t bl_stall_since;	/* TSC cycles: the oldest frame has waited since (0: moving) */
+	struct rte_mbuf *backlog[DPDK_TX_BACKLOG];
 };
 
 /* rxtx.c */
 int dpdk_rx_burst(struct shunt_netif *nif, struct shunt_pbuf **pkts, int max);
 int dpdk_tx_burst(struct shunt_netif *nif, struct shunt_pbuf **pkts, int n);
+/* Frees what the transmit backlog holds (port teardown). */
+void dpdk_tx_backlog_drop(struct dpdk_port *dp);
 
 /* port.c */
 int dpdk_link_is_up(struct dpdk_port *dp);

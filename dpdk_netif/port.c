@@ -57,6 +57,7 @@ dpdk_destroy_op(struct shunt_netif *nif)
 {
 	struct dpdk_port *dp = shunt_netif_priv(nif);
 
+	dpdk_tx_backlog_drop(dp);
 	rte_eth_dev_stop(dp->port_id);
 	rte_eth_dev_close(dp->port_id);
 	port_free(dp);

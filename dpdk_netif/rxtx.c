@@ -38,8 +38,8 @@
 #define TX_BURST_MAX	64
 #define TX_COPY_MAX	256	/* frames up to this size are copied whole */
 #define TX_ATTACH_MIN	128	/* shorter payload pieces are copied, not attached */
-#define TX_FULL_RETRIES	32	/* tx_burst calls per chunk that may make no progress */
-#define TX_STUCK_TRIES	4	/* ... of them on one packet before it is dropped */
+
+static void backlog_flush(struct dpdk_port *dp);
 
 /* Free function of a received segment's pbuf. */
 static void
@@ -154,6 +154,8 @@ dpdk_rx_burst(struct shunt_netif *nif, struct shunt_pbuf **pkts, int max)
 	uint16_t n, i;
 	int k = 0, copy;
 
+	if (unlikely(dp->bl_count > 0))
+		backlog_flush(dp);
 	if (max > RX_BURST_MAX)
 		max = RX_BURST_MAX;
 	n = rte_eth_rx_burst(dp->port_id, dp->queue, mb, (uint16_t)max);
@@ -476,12 +478,101 @@ tx_prepare(struct dpdk_port *dp, struct rte_mbuf **mb, uint16_t nb)
 	return nb;
 }
 
+/*
+ * The transmit backlog.  A ring that is full now drains as the device (or a
+ * memif peer) catches up; dropping what it cannot take would turn a moment
+ * of congestion into losses that TCP pays for with retransmissions, and a
+ * burst of small segments into a timeout.  So what the ring refuses waits
+ * here, in order, and goes first at the next transmit or receive poll.  Only
+ * a full backlog drops (the new frames: the old ones are closer to done), as
+ * does a dead link; a frame that stays first for TX_STALL_MS -- a PMD that
+ * refuses that very packet -- is dropped so the rest can go.
+ */
+#define TX_STALL_MS	10
+
+static void
+backlog_drop_all(struct dpdk_port *dp, uint64_t *counter)
+{
+	while (dp->bl_count > 0) {
+		rte_pktmbuf_free(dp->backlog[dp->bl_head]);
+		dp->bl_head = (uint16_t)((dp->bl_head + 1) & (DPDK_TX_BACKLOG - 1));
+		dp->bl_count--;
+		(*counter)++;
+	}
+	dp->bl_stall_since = 0;
+}
+
+void
+dpdk_tx_backlog_drop(struct dpdk_port *dp)
+{
+	backlog_drop_all(dp, &dp->st.tx_drop_link);
+}
+
+static void
+backlog_flush(struct dpdk_port *dp)
+{
+	uint32_t sent = 0;
+	uint64_t now;
+
+	while (dp->bl_count > 0) {
+		uint16_t n = dp->bl_count, room = (uint16_t)(DPDK_TX_BACKLOG - dp->bl_head), k;
+
+		if (n > room)
+			n = room;
+		k = rte_eth_tx_burst(dp->port_id, dp->queue, &dp->backlog[dp->bl_head], n);
+		dp->bl_head = (uint16_t)((dp->bl_head + k) & (DPDK_TX_BACKLOG - 1));
+		dp->bl_count = (uint16_t)(dp->bl_count - k);
+		sent += k;
+		if (k < n)
+			break;
+	}
+	dp->st.tx_frames += sent;
+	if (sent > 0 || dp->bl_count == 0) {
+		dp->bl_stall_since = 0;
+		return;
+	}
+	if (!dpdk_link_is_up(dp)) {
+		backlog_drop_all(dp, &dp->st.tx_drop_link);
+		return;
+	}
+	now = rte_get_timer_cycles();
+	if (dp->bl_stall_since == 0) {
+		dp->bl_stall_since = now;
+	} else if (now - dp->bl_stall_since > rte_get_timer_hz() / 1000 * TX_STALL_MS) {
+		rte_pktmbuf_free(dp->backlog[dp->bl_head]);
+		dp->bl_head = (uint16_t)((dp->bl_head + 1) & (DPDK_TX_BACKLOG - 1));
+		dp->bl_count--;
+		dp->st.tx_drop_full++;
+		dp->bl_stall_since = now;
+	}
+}
+
+/* Frames the ring did not take go behind the backlog; returns how many it could hold. */
+static uint16_t
+backlog_add(struct dpdk_port *dp, struct rte_mbuf **mb, uint16_t n)
+{
+	uint16_t i, held = 0;
+
+	for (i = 0; i < n; i++) {
+		if (dp->bl_count == DPDK_TX_BACKLOG) {
+			rte_pktmbuf_free(mb[i]);
+			dp->st.tx_drop_full++;
+			continue;
+		}
+		dp->backlog[(dp->bl_head + dp->bl_count) & (DPDK_TX_BACKLOG - 1)] = mb[i];
+		dp->bl_count++;
+		held++;
+	}
+	dp->st.tx_deferred += held;
+	return held;
+}
+
 static int
 tx_chunk(struct dpdk_port *dp, struct shunt_pbuf **pkts, int n)
 {
 	struct rte_mbuf *mb[TX_BURST_MAX];
-	uint16_t nb = 0, next = 0, sent = 0, k;
-	int i, stuck = 0, budget = TX_FULL_RETRIES;
+	uint16_t nb = 0, next = 0, k;
+	int i;
 
 	for (i = 0; i < n; i++) {
 		struct rte_mbuf *m = tx_build(dp, pkts[i]);
@@ -492,44 +583,28 @@ tx_chunk(struct dpdk_port *dp, struct shunt_pbuf **pkts, int n)
 	}
 	if (nb > 0 && dp->need_prepare)
 		nb = tx_prepare(dp, mb, nb);
-	/*
-	 * A full ring drains as the device sends: retry, a bounded number of
-	 * times.  A PMD also stops a burst at a packet it refuses; if the same
-	 * packet stays first for TX_STUCK_TRIES calls, it goes and the rest
-	 * get their turn.
-	 */
-	while (next < nb && budget > 0) {
-		k = rte_eth_tx_burst(dp->port_id, dp->queue, mb + next, (uint16_t)(nb - next));
-		next = (uint16_t)(next + k);
-		sent = (uint16_t)(sent + k);
-		if (k > 0) {
-			stuck = 0;
-			continue;
-		}
-		budget--;
-		if (stuck == 0 && !dpdk_link_is_up(dp)) {
+	if (nb == 0)
+		return 0;
+	/* Nothing may overtake the backlog. */
+	if (dp->bl_count > 0)
+		backlog_flush(dp);
+	if (dp->bl_count == 0) {
+		do {
+			k = rte_eth_tx_burst(dp->port_id, dp->queue, mb + next, (uint16_t)(nb - next));
+			next = (uint16_t)(next + k);
+		} while (k > 0 && next < nb);
+		dp->st.tx_frames += next;
+		if (next == 0 && !dpdk_link_is_up(dp)) {
 			/* Nobody to send to (a memif peer not connected yet): no point waiting. */
-			dp->st.tx_drop_link += (uint64_t)(nb - next);
-			for (k = next; k < nb; k++)
+			dp->st.tx_drop_link += nb;
+			for (k = 0; k < nb; k++)
 				rte_pktmbuf_free(mb[k]);
-			next = nb;
-			break;
-		}
-		if (++stuck == TX_STUCK_TRIES) {
-			rte_pktmbuf_free(mb[next++]);
-			dp->st.tx_drop_full++;
-			stuck = 0;
-		} else {
-			rte_pause();
+			return 0;
 		}
 	}
-	if (next < nb) {
-		dp->st.tx_drop_full += (uint64_t)(nb - next);
-		for (k = next; k < nb; k++)
-			rte_pktmbuf_free(mb[k]);
-	}
-	dp->st.tx_frames += sent;
-	return sent;
+	if (next < nb)
+		return next + backlog_add(dp, mb + next, (uint16_t)(nb - next));
+	return nb;
 }
 
 int

@@ -90,7 +90,8 @@ SHUNT_API int shunt_dpdk_link_up(struct shunt_netif *nif);
 	X(tx_copied)		/* frames sent as copies only (small, or no chaining) */ \
 	X(tx_zc_segs)		/* segments sent without copying their bytes */ \
 	X(tx_drop_nombuf)	/* frames dropped: mbuf pool empty */ \
-	X(tx_drop_full)		/* frames dropped: the ring stayed full (or the PMD refused them) */ \
+	X(tx_deferred)		/* frames the ring did not take at once: held in the port's backlog */ \
+	X(tx_drop_full)		/* frames dropped: ring and backlog full, or the PMD refused them */ \
 	X(tx_drop_link)		/* frames dropped: link down */ \
 	X(tx_drop_bad)		/* frames dropped: unsendable (size, offload, segments) */ \
 	X(dev_ipackets) X(dev_opackets) X(dev_ibytes) X(dev_obytes) \
