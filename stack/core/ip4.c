@@ -4,8 +4,11 @@
  *
  * We are a host, not a router: datagrams not addressed to us (or to a
  * broadcast address of the receiving netif) are dropped and counted, never
- * forwarded.  Options are skipped (RFC 1122 §3.2.1.8 allows ignoring those we
- * do not implement; source routing is deliberately not honoured).
+ * forwarded.  Options are checked for form and otherwise skipped (RFC 1122
+ * §3.2.1.8 allows ignoring those we do not implement; source routing is
+ * deliberately not honoured).  A datagram off the wire that claims one of our
+ * own addresses as its source is forged (a "land" attack): answering it would
+ * talk to ourselves through the loopback queue, forever for TCP.
  */
 #include <errno.h>
 #include <string.h>
@@ -19,12 +22,35 @@ martian_src(uint32_t src)
 {
 	uint8_t first = ((const uint8_t *)&src)[0];
 
-	/* Broadcast, multicast, class E and loopback never come off a wire (RFC 1122 §3.2.1.3). */
-	return src == IP4_BCAST || first >= 224 || first == 127;
+	/*
+	 * Broadcast, multicast, class E, loopback and "this network" (0/8)
+	 * never come off a wire as a source (RFC 1122 §3.2.1.3).
+	 */
+	return src == IP4_BCAST || first >= 224 || first == 127 || first == 0;
 }
+
+static int
+own_address(const struct shunt_stack *s, uint32_t addr)
+{
+	int i;
+
+	for (i = 0; i < s->nnetifs; i++)
+		if (s->netifs[i]->ip == addr && addr != 0)
+			return 1;
+	return 0;
+}
+
+static void ip4_input_one(struct shunt_netif *nif, struct shunt_pbuf *p, int looped);
 
 void
 ip4_input(struct shunt_netif *nif, struct shunt_pbuf *p)
+{
+	ip4_input_one(nif, p, 0);
+}
+
+/* looped: the datagram is one of ours, from the loopback queue, not from a wire. */
+static void
+ip4_input_one(struct shunt_netif *nif, struct shunt_pbuf *p, int looped)
 {
 	struct shunt_stack *s = nif->stack;
 	struct ip4_hdr h;
@@ -67,8 +93,12 @@ ip4_input(struct shunt_netif *nif, struct shunt_pbuf *p)
 	/* Ethernet pads short frames: the IP total length is the truth. */
 	if (p->tot_len > h.tot_len)
 		shunt_pbuf_trim(p, h.tot_len);
-	if (unlikely(martian_src(h.src))) {
+	if (unlikely(martian_src(h.src)) || (unlikely(own_address(s, h.src)) && !looped)) {
 		STAT_INC(s, ip_drop_src);
+		goto drop;
+	}
+	if (unlikely(hl > IP4_HDR_LEN) && !ip4_opts_valid(p->payload, (uint8_t)hl)) {
+		STAT_INC(s, ip_drop_options);
 		goto drop;
 	}
 	rx.bcast = 0;
@@ -231,7 +261,7 @@ ip4_loopback_run(struct shunt_stack *s, int max)
 			shunt_pbuf_free(p);
 			continue;
 		}
-		ip4_input(nif, p);
+		ip4_input_one(nif, p, 1);
 		n++;
 	}
 	return n;

@@ -6,8 +6,10 @@
  * Fragments of one datagram are kept sorted by offset.  Any overlap that is
  * not an exact duplicate discards the whole datagram: conflicting overlaps are
  * an attack (teardrop, policy evasion), never a feature.  Memory is charged per
- * fragment with a fixed overhead so that floods of tiny fragments hit the bound
- * as surely as large ones; when it is exceeded the oldest datagrams go first.
+ * fragment by the buffers it pins (a whole NIC buffer for 8 bytes of data) plus
+ * a fixed overhead, so that floods of tiny fragments hit the bound as surely as
+ * large ones and can never drain the receive pool; when the bound is exceeded
+ * the oldest datagrams go first.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -193,6 +195,7 @@ ip4_reass(struct shunt_stack *s, struct shunt_pbuf *p, struct ip4_hdr *h)
 	int more = (h->frag & IP4_FLAG_MF) != 0;
 	struct shunt_pbuf **pp, *prev = NULL;
 	struct reass_entry *e;
+	uint32_t mem;
 
 	if (len == 0 || (more && (len & 7) != 0)) {
 		STAT_INC(s, ip_frag_drop_bad);
@@ -249,8 +252,9 @@ ip4_reass(struct shunt_stack *s, struct shunt_pbuf *p, struct ip4_hdr *h)
 	p->qnext = *pp;
 	*pp = p;
 	e->have += len;
-	e->charge += len + FRAG_OVERHEAD;
-	r->bytes += len + FRAG_OVERHEAD;
+	mem = pbuf_truesize(p) + FRAG_OVERHEAD;
+	e->charge += mem;
+	r->bytes += mem;
 	if (e->total != 0 && e->have == e->total)
 		return entry_complete(s, e, h);
 	/* Over the memory bound: the oldest datagrams give way (possibly this one). */

@@ -350,6 +350,16 @@ pbuf_drop_front(struct shunt_pbuf *p, uint32_t n)
 }
 
 uint32_t
+pbuf_truesize(const struct shunt_pbuf *p)
+{
+	uint32_t n = 0;
+
+	for (; p != NULL; p = p->next)
+		n += p->kind == SHUNT_PBUF_REF ? p->len : p->buf_len;
+	return n;
+}
+
+uint32_t
 shunt_pbuf_copy_out(const struct shunt_pbuf *p, uint32_t off, void *dst, uint32_t len)
 {
 	uint8_t *d = dst;

@@ -39,6 +39,44 @@ ip4_parse(const uint8_t *b, size_t len, struct ip4_hdr *h, int skip_csum)
 	return h->hlen;
 }
 
+int
+ip4_opts_valid(const uint8_t *b, uint8_t hlen)
+{
+	const uint8_t *p = b + IP4_HDR_LEN, *end = b + hlen;
+
+	while (p < end) {
+		uint8_t type = p[0], olen;
+
+		if (type == 0)		/* end of option list */
+			return 1;
+		if (type == 1) {	/* no operation */
+			p++;
+			continue;
+		}
+		if (end - p < 2)
+			return 0;
+		olen = p[1];
+		if (olen < 2 || olen > end - p)
+			return 0;
+		switch (type) {
+		case 7:			/* record route */
+		case 131:		/* loose source route */
+		case 137:		/* strict source route */
+			if (olen < 3 || p[2] < 4)
+				return 0;
+			break;
+		case 68:		/* timestamp */
+			if (olen < 4 || p[2] < 5)
+				return 0;
+			break;
+		default:
+			break;
+		}
+		p += olen;
+	}
+	return 1;
+}
+
 void
 ip4_emit(const struct ip4_hdr *h, uint8_t *b, int no_csum)
 {

@@ -33,6 +33,13 @@ struct ip4_hdr {
  * header checksum.  Returns the header length or a negated wire_err.
  */
 int ip4_parse(const uint8_t *b, size_t len, struct ip4_hdr *h, int skip_csum);
+/*
+ * 1 if the options of a header of hlen bytes are well formed (RFC 791 §3.1:
+ * every option but EOL and NOP has a length of at least 2 that fits; record
+ * route, timestamp and source routes carry a pointer of at least 4 (5 for the
+ * timestamp)), 0 if not.  Malformed options mark a forged or broken datagram.
+ */
+int ip4_opts_valid(const uint8_t *b, uint8_t hlen);
 /* Writes a 20-byte header (h->hlen is ignored, options are never sent) with its checksum unless no_csum. */
 void ip4_emit(const struct ip4_hdr *h, uint8_t *b, int no_csum);
 

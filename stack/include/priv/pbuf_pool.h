@@ -30,5 +30,10 @@ int pbuf_pool_init(struct shunt_pbuf_pool *pp, struct shunt_stack *s, uint32_t n
 void pbuf_pool_fini(struct shunt_pbuf_pool *pp);
 /* Drops n bytes from the front of a chain; returns the new head (NULL if nothing is left). */
 struct shunt_pbuf *pbuf_drop_front(struct shunt_pbuf *p, uint32_t n);
+/*
+ * The memory a queued packet pins: the whole buffers it holds, whatever
+ * part of them it uses (a REF pins only its window of someone else's).
+ */
+uint32_t pbuf_truesize(const struct shunt_pbuf *p);
 
 #endif
