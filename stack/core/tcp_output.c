@@ -574,7 +574,8 @@ tcp_output(struct shunt_tcp_pcb *pcb)
 	    pcb->sb_len - (pcb->snd_nxt - pcb->snd_una);
 	while (unsent > 0) {
 		uint32_t seq = pcb->snd_nxt;
-		uint32_t rwnd_left = seq_lt(seq, pcb->snd_una + pcb->snd_wnd) ? pcb->snd_una + pcb->snd_wnd - seq : 0;
+		uint32_t edge = tcp_snd_edge(pcb);
+		uint32_t rwnd_left = seq_lt(seq, edge) ? edge - seq : 0;
 		uint32_t cwnd_left = limit > pipe ? limit - pipe : 0;
 		uint32_t len = unsent, maxseg = pcb->mss;
 		int r;
@@ -631,8 +632,8 @@ void
 tcp_send_wakeup(struct shunt_tcp_pcb *pcb)
 {
 	uint32_t unsent = pcb->sb_len - (pcb->snd_nxt - pcb->snd_una);
-	uint32_t wnd_left = seq_lt(pcb->snd_nxt, pcb->snd_una + pcb->snd_wnd) ?
-	    pcb->snd_una + pcb->snd_wnd - pcb->snd_nxt : 0;
+	uint32_t edge = tcp_snd_edge(pcb);
+	uint32_t wnd_left = seq_lt(pcb->snd_nxt, edge) ? edge - pcb->snd_nxt : 0;
 	uint32_t len = unsent;
 
 	if (len > wnd_left)

@@ -117,8 +117,8 @@ tlp_send(struct shunt_tcp_pcb *pcb)
 	uint32_t data_end = pcb->snd_una + pcb->sb_len;
 	uint32_t sent_data_end = pcb->snd_nxt - ((pcb->flags & TF_FIN_SENT) ? 1 : 0);
 	uint32_t unsent = seq_gt(data_end, sent_data_end) ? data_end - sent_data_end : 0;
-	uint32_t rwnd_left = seq_lt(pcb->snd_nxt, pcb->snd_una + pcb->snd_wnd) ?
-	    pcb->snd_una + pcb->snd_wnd - pcb->snd_nxt : 0;
+	uint32_t edge = tcp_snd_edge(pcb);
+	uint32_t rwnd_left = seq_lt(pcb->snd_nxt, edge) ? edge - pcb->snd_nxt : 0;
 	uint32_t seq, len;
 	int rtx;
 
@@ -218,7 +218,7 @@ rexmt_fire(struct shunt_stack *s, struct shunt_timer *t)
 		pcb->flags &= ~TF_PERSIST;
 		if (pcb->snd_nxt != pcb->snd_una || pcb->sb_len == 0)
 			return;
-		if (pcb->snd_wnd != 0) {
+		if (seq_lt(pcb->snd_nxt, tcp_snd_edge(pcb))) {
 			tcp_send_wakeup(pcb);
 			return;
 		}

@@ -239,6 +239,26 @@ struct tcp_seg {
 	const struct ip4_rx *ip;
 };
 
+/*
+ * The right edge of the peer's window: SND.WL2 + SND.WND, the window
+ * measured from the acknowledgement that announced it (RFC 9293 §3.10.7.4),
+ * not from SND.UNA.  They differ inside input processing: an ACK moves
+ * SND.UNA and runs the application's sent callback, which may write and
+ * send, before the window that ACK carries is taken -- SND.UNA + SND.WND
+ * would then stretch the old window over the newly acknowledged bytes and
+ * send past what a peer with a shrinking window (one that does not read)
+ * can take.  Before the handshake completes SND.WL2 is not set yet.  The
+ * persist timer probes whenever nothing fits below this edge, even with
+ * SND.WND > 0 (a window announced by an ACK too old to move the edge).
+ */
+static inline uint32_t
+tcp_snd_edge(const struct shunt_tcp_pcb *pcb)
+{
+	if (pcb->state < SHUNT_TCP_ESTABLISHED)
+		return pcb->snd_una + pcb->snd_wnd;
+	return pcb->snd_wl2 + pcb->snd_wnd;
+}
+
 /* tcp.c */
 struct shunt_tcp_pcb *tcp_pcb_alloc(struct shunt_stack *s);
 void tcp_pcb_free(struct shunt_tcp_pcb *pcb);
