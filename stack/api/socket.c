@@ -334,14 +334,13 @@ shunt_accept4(struct shunt_sys *sys, int fd, struct sockaddr *addr, socklen_t *l
 		return leave(&c, -EINVAL);
 	if (c.nc->type != SHUNT_NETCONN_TCP)
 		return leave(&c, -EOPNOTSUPP);
-	r = nc_accept_locked(c.nc, &child);
-	if (r != 0)
-		return leave(&c, r);
+	/* The descriptor first, as Linux does: without one (EMFILE) the connection stays queued. */
 	nfd = eventfd(0, EFD_NONBLOCK | ((flags & SOCK_CLOEXEC) ? EFD_CLOEXEC : 0));
-	if (nfd < 0) {
-		r = -errno;
-		child->refs = 1;
-		nc_close_locked(child);
+	if (nfd < 0)
+		return leave(&c, -errno);
+	r = nc_accept_locked(c.nc, &child);
+	if (r != 0) {
+		close(nfd);
 		return leave(&c, r);
 	}
 	r = sock_create_locked(sys, nfd, 1, AF_INET, SOCK_STREAM | (flags & SOCK_NONBLOCK), IPPROTO_TCP, child);
