@@ -5,6 +5,7 @@
 #   make demo       install dependencies, run the end-to-end demo
 #   make bench      run the benchmarks; bench-quick is the smoke run
 #   make fuzz       run each fuzzer for FUZZ_SECONDS
+#   make soak       the long reliability tests (SOAK_SECONDS of mixed load, see TESTING.md)
 #   make install    PREFIX=/usr/local DESTDIR=
 #
 # BUILD=dir builds elsewhere, so several builds can share one tree.
@@ -49,7 +50,7 @@ LIB_PRELOAD  := $(BUILD)/libshunt-preload.so
 PRELOAD_SRC  := $(filter-out preload/launcher.c,$(sort $(wildcard preload/*.c)))
 PRELOAD_OBJ  := $(PRELOAD_SRC:%.c=$(BUILD)/obj/%.o)
 
-.PHONY: all libs examples tests check demo bench bench-quick fuzz install clean deps tools
+.PHONY: all libs examples tests check demo bench bench-quick fuzz soak install clean deps tools
 
 all: libs examples tests tools
 
@@ -175,6 +176,9 @@ NPROC := $(shell nproc 2>/dev/null || echo 2)
 check: deps
 	$(MAKE) -j$(NPROC) all fuzzers
 	tests/run.sh $(BUILD)
+
+soak: all
+	tests/soak/run.sh $(BUILD)
 
 demo: deps
 	$(MAKE) -j$(NPROC) libs

@@ -6,8 +6,9 @@
 #
 # Suites: the unit tests (plain and under ASan+UBSan; each prints its own
 # tally, which is added in), the export-list check, the fuzzers for a short
-# bounded time, and the scripts in tests/interop/, tests/preload/ and
-# tests/e2e/ (each one test: exit 0 pass, 77 skip, anything else fail).
+# bounded time, and the scripts in tests/interop/, tests/preload/,
+# tests/e2e/ and tests/adversarial/ (each one test: exit 0 pass, 77 skip,
+# anything else fail).
 set -u
 BUILD=${1:-build}
 FILTER=${2:-}
@@ -66,7 +67,7 @@ SHUNT_TEST_TIMEOUT=900 run_unit unit-asan-ubsan "$BUILD/tests/unit-san"
 note "== checks, fuzzers, interop, end to end"
 for t in tests/checks/*.sh; do [ -f "$t" ] && run_script "$t" 300; done
 for t in tests/fuzz/*.sh; do [ -f "$t" ] && run_script "$t" 600; done
-for t in tests/interop/*.sh tests/preload/*.sh tests/e2e/*.sh; do
+for t in tests/interop/*.sh tests/preload/*.sh tests/e2e/*.sh tests/adversarial/*.sh; do
 	[ -f "$t" ] && run_script "$t" 900
 done
 

@@ -37,6 +37,8 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <sys/ioctl.h>
+#include <linux/sockios.h>
 #include <shunt/stack.h>
 #include <shunt/netif.h>
 #include <shunt/netconn.h>
@@ -219,6 +221,31 @@ print_tcp_info(struct xfer *x)
 	    (ti.tcpi_options & TCPI_OPT_WSCALE) ? ti.tcpi_snd_wscale : 0,
 	    (ti.tcpi_options & TCPI_OPT_WSCALE) ? ti.tcpi_rcv_wscale : 0, ti.tcpi_rtt, ti.tcpi_rttvar,
 	    ti.tcpi_snd_mss, ti.tcpi_snd_cwnd, ti.tcpi_snd_ssthresh, ti.tcpi_total_retrans, ti.tcpi_unacked);
+}
+
+/* Until nothing we sent is unacknowledged, our FIN included, or the deadline passes. */
+static void
+linger_until_acked(struct xfer *x)
+{
+	for (;;) {
+		struct tcp_info ti;
+		socklen_t len = sizeof(ti);
+		int outq = 0;
+
+		memset(&ti, 0, sizeof(ti));
+		if (shunt_ioctl(x->sys, x->fd, SIOCOUTQ, &outq) != 0 ||
+		    shunt_getsockopt(x->sys, x->fd, IPPROTO_TCP, TCP_INFO, &ti, &len) != 0)
+			return;
+		if (outq == 0 && ti.tcpi_state != TCP_FIN_WAIT1 && ti.tcpi_state != TCP_CLOSING &&
+		    ti.tcpi_state != TCP_LAST_ACK)
+			return;
+		if (ex_stopped() || timed_out(x)) {
+			printf("tcp_xfer: gave up waiting for the peer to acknowledge %d bytes (state %u)\n", outq,
+			    ti.tcpi_state);
+			return;
+		}
+		usleep(10000);
+	}
 }
 
 static double
@@ -498,6 +525,14 @@ main(int argc, char **argv)
 	    recv_err ? strerror(-recv_err) : "");
 	print_tcp_info(&x);
 	rc = recv_err == 0 && x.send_err == 0 && (!x.sending || x.send_file != NULL || x.sent == x.send_bytes) ? 0 : 1;
+	/*
+	 * Linger before the stack goes: the peer's FIN may come long before it
+	 * has all we sent (a peer that sends little, or finishes first), and
+	 * destroying the stack with data or our FIN unacknowledged would cut
+	 * its stream short.  Wait (within --timeout) until all is acknowledged.
+	 */
+	if (rc == 0)
+		linger_until_acked(&x);
 out:
 	if (x.fd >= 0)
 		shunt_close(sys, x.fd);
