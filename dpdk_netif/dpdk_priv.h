@@ -72,6 +72,7 @@ struct dpdk_port {
 	 * Transmit backlog: frames the ring had no room for, in order, sent
 	 * before anything newer (rxtx.c).  A ring (head, count) of TX_BACKLOG.
 	 */
+	int intr_epfd;			/* epoll set holding the Rx queue's interrupt, -1: none */
 	uint16_t bl_head, bl_count;
 	uint64_t bl_stall_since;	/* TSC cycles: the oldest frame has waited since (0: moving) */
 	struct rte_mbuf *backlog[DPDK_TX_BACKLOG];

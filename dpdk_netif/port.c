@@ -11,6 +11,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include <sys/epoll.h>
 #include <rte_eal.h>
 #include <rte_errno.h>
 #include <rte_lcore.h>
@@ -39,9 +41,58 @@ dpdk_link_op(struct shunt_netif *nif)
 	return dpdk_link_is_up(shunt_netif_priv(nif));
 }
 
+/*
+ * Receive interrupts (for a poller that sleeps when idle).  The queue's
+ * interrupt descriptor -- the tap's own fd, memif's eventfd -- is added to an
+ * epoll set of ours, which is what the stack's poller waits on; DPDK's
+ * rte_epoll_wait on that set then does what each kind of descriptor needs to
+ * be cleared.  A PMD without Rx interrupts (af_packet) leaves intr_epfd at -1
+ * and the poller sleeps by the clock.
+ */
+static void
+intr_setup(struct dpdk_port *dp)
+{
+	dp->intr_epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (dp->intr_epfd < 0)
+		return;
+	if (rte_eth_dev_rx_intr_ctl_q(dp->port_id, dp->queue, dp->intr_epfd, RTE_INTR_EVENT_ADD, NULL) != 0) {
+		close(dp->intr_epfd);
+		dp->intr_epfd = -1;
+	}
+}
+
+static int
+dpdk_intr_arm(struct shunt_netif *nif)
+{
+	struct dpdk_port *dp = shunt_netif_priv(nif);
+
+	if (dp->intr_epfd < 0)
+		return -ENOTSUP;
+	/* A backlog waits for room in the ring, and a dead link for a peer: nothing announces either. */
+	if (dp->bl_count > 0 || !dpdk_link_is_up(dp))
+		return -EBUSY;
+	/* -ENOTSUP: the PMD cannot mask its interrupt (tap): it is always live. */
+	if (rte_eth_dev_rx_intr_enable(dp->port_id, dp->queue) == -EIO)
+		return -ENOTSUP;
+	return dp->intr_epfd;
+}
+
+static void
+dpdk_intr_disarm(struct shunt_netif *nif)
+{
+	struct dpdk_port *dp = shunt_netif_priv(nif);
+	struct rte_epoll_event ev[4];
+
+	rte_eth_dev_rx_intr_disable(dp->port_id, dp->queue);
+	while (rte_epoll_wait(dp->intr_epfd, ev, 4, 0) == 4)
+		;
+}
+
 static void
 port_free(struct dpdk_port *dp)
 {
+	if (dp->intr_epfd >= 0)
+		close(dp->intr_epfd);
 	dpdk_pool_release(dp->pool);
 	dpdk_pool_release(dp->shells);
 	free(dp);
@@ -68,6 +119,8 @@ static const struct shunt_netif_ops dpdk_ops = {
 	.tx_burst = dpdk_tx_burst,
 	.link_up = dpdk_link_op,
 	.destroy = dpdk_destroy_op,
+	.rx_intr_arm = dpdk_intr_arm,
+	.rx_intr_disarm = dpdk_intr_disarm,
 };
 
 void
@@ -220,7 +273,13 @@ port_setup(struct dpdk_port *dp, const struct shunt_dpdk_port_config *cfg, struc
 	conf.rxmode.mtu = mtu;
 	conf.rxmode.offloads = dp->rx_offloads;
 	conf.txmode.offloads = dp->tx_offloads;
+	conf.intr_conf.rxq = 1;
 	rc = rte_eth_dev_configure(dp->port_id, 1, 1, &conf);
+	if (rc != 0) {
+		/* No Rx interrupts then: the poller sleeps by the clock. */
+		conf.intr_conf.rxq = 0;
+		rc = rte_eth_dev_configure(dp->port_id, 1, 1, &conf);
+	}
 	if (rc != 0)
 		return dpdk_error(eb, el, rc, "%s: rte_eth_dev_configure: %s%s", dp->name, rte_strerror(-rc),
 		    rc == -EBUSY ? " (port already started: in use by another netif?)" : "");
@@ -259,6 +318,8 @@ port_setup(struct dpdk_port *dp, const struct shunt_dpdk_port_config *cfg, struc
 	rc = rte_eth_dev_start(dp->port_id);
 	if (rc != 0)
 		return dpdk_error(eb, el, rc, "%s: rte_eth_dev_start: %s", dp->name, rte_strerror(-rc));
+	if (conf.intr_conf.rxq)
+		intr_setup(dp);
 	rc = rte_eth_macaddr_get(dp->port_id, &mac);
 	if (rc != 0) {
 		rte_eth_dev_stop(dp->port_id);
@@ -303,6 +364,7 @@ shunt_dpdk_netif_create(struct shunt_stack *s, const struct shunt_dpdk_port_conf
 		goto fail;
 	}
 	dp->stack = s;
+	dp->intr_epfd = -1;
 	if (cfg->port_name != NULL) {
 		if (rte_eth_dev_get_port_by_name(cfg->port_name, &dp->port_id) != 0) {
 			err = dpdk_error(eb, el, -ENODEV, "no DPDK port named \"%s\" (%u port(s) available)",

@@ -37,6 +37,7 @@ struct shunt_sys_config {
 	uint32_t poller_max_sleep_us;	/* longest idle sleep of the poller */
 	int poller_cpu;			/* pin the poller to this CPU; -1 = no pinning */
 	int no_poller;			/* the application drives shunt_sys_poll() itself */
+	int no_rx_intr;			/* idle poller: never sleep on receive interrupts, only by the clock */
 };
 
 SHUNT_API void shunt_sys_config_init(struct shunt_sys_config *cfg);
@@ -55,6 +56,7 @@ SHUNT_API int shunt_sys_poll(struct shunt_sys *sys);
 
 struct shunt_sys_stats {
 	uint64_t poll_rounds, poll_busy, poller_sleeps, waits, wakeups, spin_hits;
+	uint64_t poller_intr_sleeps;	/* of the sleeps: until a frame, a timer or a kick, on interrupts */
 };
 SHUNT_API void shunt_sys_get_stats(struct shunt_sys *sys, struct shunt_sys_stats *st);
 

@@ -38,6 +38,17 @@ struct shunt_netif_ops {
 	int (*link_up)(struct shunt_netif *nif);
 	/* Release the driver's resources (called by shunt_netif_remove). */
 	void (*destroy)(struct shunt_netif *nif);
+	/*
+	 * Optional receive interrupt, for a poller that sleeps when idle (see
+	 * shunt_stack_sleep_prepare).  rx_intr_arm asks to be woken by the
+	 * next frame and returns a descriptor that becomes readable then
+	 * (poll(2) it for POLLIN), or a negative errno: -ENOTSUP if the device
+	 * has no interrupt, -EBUSY if the driver has work that no interrupt
+	 * will announce (frames held back, a transmit backlog).  rx_intr_disarm
+	 * returns to polling and clears what the descriptor reported.
+	 */
+	int (*rx_intr_arm)(struct shunt_netif *nif);
+	void (*rx_intr_disarm)(struct shunt_netif *nif);
 };
 
 struct shunt_netif_info {

@@ -104,6 +104,22 @@ SHUNT_API void shunt_stack_set_kick(struct shunt_stack *s, void (*fn)(void *arg)
 /* Absolute time (clock ns) at which the stack next needs a poll; UINT64_MAX if never. */
 SHUNT_API uint64_t shunt_stack_next_deadline(struct shunt_stack *s);
 
+/*
+ * Sleeping on receive interrupts, for whoever polls the stack (the sys
+ * poller does).  shunt_stack_sleep_prepare arms the interrupt of every netif,
+ * polls once more (a frame that came before the arming raises none) and, if
+ * that found nothing, fills fds with one descriptor per netif to poll(2) for
+ * POLLIN (at most max), sets *until to the next deadline (UINT64_MAX: none)
+ * and returns their count; until shunt_stack_sleep_end, arming a timer
+ * earlier than *until calls the kick function.  Otherwise, with every
+ * interrupt disarmed again, it returns -EAGAIN if the extra poll found work
+ * (poll on), or another negative errno if some netif cannot be woken by an
+ * interrupt now (-ENOTSUP, -EBUSY: sleep by the clock).  Both run under
+ * whatever serialises calls into the stack.
+ */
+SHUNT_API int shunt_stack_sleep_prepare(struct shunt_stack *s, int *fds, int max, uint64_t *until);
+SHUNT_API void shunt_stack_sleep_end(struct shunt_stack *s);
+
 /* The stack's notion of now, refreshed at every poll and every API entry. */
 SHUNT_API uint64_t shunt_stack_now(struct shunt_stack *s);
 

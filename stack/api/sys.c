@@ -6,8 +6,10 @@
  * lwIP's core locking does: a message hop to a stack thread on every call
  * would cost a cross-core round trip.  The poller thread polls the NICs while
  * there is traffic and, once idle for poller_spin_us, sleeps in growing steps
- * up to poller_max_sleep_us or the stack's next timer, so an idle program does
- * not burn a core.  Waiters sleep on futex words (struct waitq) that the core's
+ * up to poller_max_sleep_us or the stack's next timer; once the steps reach
+ * that cap, it sleeps on the NICs' receive interrupts (where every NIC has
+ * one) until a frame, the next timer or a kick, so an idle program does not
+ * burn a core.  Waiters sleep on futex words (struct waitq) that the core's
  * callbacks bump: a timed futex wait returns EINTR when a signal handler runs,
  * an untimed one is restarted under SA_RESTART — exactly the rules of recv()
  * with and without SO_RCVTIMEO.
@@ -19,7 +21,9 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <poll.h>
 #include <linux/futex.h>
+#include <sys/eventfd.h>
 #include <sys/syscall.h>
 #include "priv/api.h"
 #include "priv/stack.h"
@@ -156,12 +160,72 @@ out:
 void
 shunt_sys_config_init(struct shunt_sys_config *cfg)
 {
+	cpu_set_t set;
+	int one_cpu = sched_getaffinity(0, sizeof(set), &set) == 0 && CPU_COUNT(&set) == 1;
+
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->mode = SHUNT_POLL_THREAD;
-	cfg->spin_us = 20;
-	cfg->poller_spin_us = 200;
+	/*
+	 * Spinning pays only when what it waits for runs on another core.  On
+	 * one CPU the poller and the application take turns, and a spinning
+	 * waiter only delays the poller it waits for (a connection took 238 µs
+	 * instead of 66 µs): then both go to sleep at once.
+	 */
+	cfg->spin_us = one_cpu ? 0 : 20;
+	cfg->poller_spin_us = one_cpu ? 0 : 200;
 	cfg->poller_max_sleep_us = 1000;
 	cfg->poller_cpu = -1;
+}
+
+#define SYS_MAX_NETIFS	16
+
+/*
+ * One sleep on receive interrupts: 0 after it, -EAGAIN if frames came in
+ * while arming (poll on), another negative errno if the NICs cannot wake us.
+ */
+static int
+intr_sleep(struct shunt_sys *sys)
+{
+	struct pollfd pfd[SYS_MAX_NETIFS + 1];
+	int fds[SYS_MAX_NETIFS], k, i;
+	uint64_t until, snow;
+	struct timespec ts, *tsp = NULL;
+	uint64_t junk;
+
+	pthread_mutex_lock(&sys->lock);
+	k = shunt_stack_sleep_prepare(sys->stack, fds, SYS_MAX_NETIFS, &until);
+	if (k < 0) {
+		pthread_mutex_unlock(&sys->lock);
+		return k;
+	}
+	snow = shunt_stack_now(sys->stack);
+	atomic_store(&sys->intr_sleeping, 1);
+	pthread_mutex_unlock(&sys->lock);
+	for (i = 0; i < k; i++) {
+		pfd[i].fd = fds[i];
+		pfd[i].events = POLLIN;
+	}
+	pfd[k].fd = sys->wake_fd;
+	pfd[k].events = POLLIN;
+	if (until != UINT64_MAX) {
+		uint64_t d = until > snow ? until - snow : 0;
+
+		ts.tv_sec = (time_t)(d / 1000000000ull);
+		ts.tv_nsec = (long)(d % 1000000000ull);
+		tsp = &ts;
+	}
+	__atomic_fetch_add(&sys->st.poller_sleeps, 1, __ATOMIC_RELAXED);
+	__atomic_fetch_add(&sys->st.poller_intr_sleeps, 1, __ATOMIC_RELAXED);
+	if (!atomic_load(&sys->stop))
+		ppoll(pfd, (nfds_t)k + 1, tsp, NULL);
+	pthread_mutex_lock(&sys->lock);
+	atomic_store(&sys->intr_sleeping, 0);
+	shunt_stack_sleep_end(sys->stack);
+	pthread_mutex_unlock(&sys->lock);
+	if (read(sys->wake_fd, &junk, sizeof(junk)) < 0) {
+		/* nothing was written: EAGAIN */
+	}
+	return 0;
 }
 
 static void *
@@ -200,6 +264,21 @@ poller_main(void *arg)
 			cpu_relax();
 			continue;
 		}
+		/*
+		 * Idle for a while (the back-off reached its cap): sleep until a
+		 * frame, a timer or a kick, if every NIC has a receive interrupt.
+		 */
+		if (sleep_us >= (sys->cfg.poller_max_sleep_us ? sys->cfg.poller_max_sleep_us : 1000) &&
+		    !sys->cfg.no_rx_intr && sys->wake_fd >= 0) {
+			int r = intr_sleep(sys);
+
+			if (r == -EAGAIN) {
+				last_busy = sys_now();
+				sleep_us = 1;
+			}
+			if (r != -ENOTSUP && r != -EBUSY && r != -ENOSPC)
+				continue;
+		}
 		/* Idle: sleep, longer each time, never past the next timer. */
 		{
 			uint64_t us = sleep_us, cap = sys->cfg.poller_max_sleep_us ? sys->cfg.poller_max_sleep_us : 1000;
@@ -229,13 +308,28 @@ poller_main(void *arg)
 	return NULL;
 }
 
-/* The stack has work that no NIC will announce (a datagram to itself): wake the poller. */
+static void
+wake_fd_write(struct shunt_sys *sys)
+{
+	uint64_t one = 1;
+
+	if (sys->wake_fd >= 0 && write(sys->wake_fd, &one, sizeof(one)) < 0) {
+		/* the counter is full: the poller is woken anyway */
+	}
+}
+
+/*
+ * The stack has work that no NIC will announce (a datagram to itself, a
+ * timer due before the poller means to wake): wake the poller.
+ */
 static void
 kick_poller(void *arg)
 {
 	struct shunt_sys *sys = arg;
 
 	waitq_wake(&sys->poller_wq);
+	if (atomic_load(&sys->intr_sleeping))
+		wake_fd_write(sys);
 }
 
 struct shunt_sys *
@@ -261,11 +355,15 @@ shunt_sys_create(struct shunt_stack *s, const struct shunt_sys_config *cfg, int 
 	pthread_mutex_init(&sys->lock, &ma);
 	pthread_mutexattr_destroy(&ma);
 	waitq_init(&sys->poller_wq);
+	sys->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);	/* without one: sleeps by the clock only */
 	shunt_stack_set_kick(s, kick_poller, sys);
 	if (!sys->cfg.no_poller) {
 		e = pthread_create(&sys->poller, NULL, poller_main, sys);
 		if (e != 0) {
+			shunt_stack_set_kick(s, NULL, NULL);
 			pthread_mutex_destroy(&sys->lock);
+			if (sys->wake_fd >= 0)
+				close(sys->wake_fd);
 			free(sys);
 			if (err != NULL)
 				*err = -e;
@@ -285,6 +383,7 @@ shunt_sys_destroy(struct shunt_sys *sys)
 		return;
 	atomic_store(&sys->stop, 1);
 	waitq_wake(&sys->poller_wq);
+	wake_fd_write(sys);
 	if (sys->poller_running)
 		pthread_join(sys->poller, NULL);
 	/* Close what the application left open: sockets first (they own netconns), then bare netconns. */
@@ -306,8 +405,11 @@ shunt_sys_destroy(struct shunt_sys *sys)
 		nc->refs = 1;
 		nc_close_locked(nc);
 	}
+	shunt_stack_set_kick(sys->stack, NULL, NULL);
 	pthread_mutex_unlock(&sys->lock);
 	pthread_mutex_destroy(&sys->lock);
+	if (sys->wake_fd >= 0)
+		close(sys->wake_fd);
 	free(sys);
 }
 
@@ -362,4 +464,5 @@ shunt_sys_get_stats(struct shunt_sys *sys, struct shunt_sys_stats *st)
 	st->waits = __atomic_load_n(&sys->st.waits, __ATOMIC_RELAXED);
 	st->wakeups = __atomic_load_n(&sys->st.wakeups, __ATOMIC_RELAXED);
 	st->spin_hits = __atomic_load_n(&sys->st.spin_hits, __ATOMIC_RELAXED);
+	st->poller_intr_sleeps = __atomic_load_n(&sys->st.poller_intr_sleeps, __ATOMIC_RELAXED);
 }

@@ -52,6 +52,12 @@ shunt_netif_remove(struct shunt_netif *nif)
 	int i;
 
 	netif_flush(nif);
+	if (s->ints_armed > 0) {
+		/* The poller sleeps on this netif's descriptor: wake it to re-arm the others. */
+		stack_ints_disarm(s);
+		if (s->kick != NULL)
+			s->kick(s->kick_arg);
+	}
 	arp_flush_netif(s, nif);
 	shunt_pcap_detach(nif);
 	for (i = 0; i < s->nnetifs; i++) {

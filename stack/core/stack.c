@@ -283,6 +283,56 @@ shunt_stack_next_deadline(struct shunt_stack *s)
 }
 
 void
+stack_ints_disarm(struct shunt_stack *s)
+{
+	int i;
+
+	for (i = 0; i < s->ints_armed; i++)
+		s->netifs[i]->ops->rx_intr_disarm(s->netifs[i]);
+	s->ints_armed = 0;
+}
+
+int
+shunt_stack_sleep_prepare(struct shunt_stack *s, int *fds, int max, uint64_t *until)
+{
+	int i, n;
+
+	if (s->nnetifs > max)
+		return -ENOSPC;
+	for (i = 0; i < s->nnetifs; i++) {
+		struct shunt_netif *nif = s->netifs[i];
+		int fd;
+
+		if (nif->ops->rx_intr_arm == NULL || nif->ops->rx_intr_disarm == NULL) {
+			stack_ints_disarm(s);
+			return -ENOTSUP;
+		}
+		fd = nif->ops->rx_intr_arm(nif);
+		if (fd < 0) {
+			stack_ints_disarm(s);
+			return fd;
+		}
+		fds[i] = fd;
+		s->ints_armed = i + 1;
+	}
+	n = shunt_stack_poll(s);
+	if (n > 0 || s->loop_head != NULL) {
+		stack_ints_disarm(s);
+		return -EAGAIN;
+	}
+	s->wake_at = shunt_stack_next_deadline(s);
+	*until = s->wake_at;
+	return s->nnetifs;
+}
+
+void
+shunt_stack_sleep_end(struct shunt_stack *s)
+{
+	stack_ints_disarm(s);
+	s->wake_at = 0;
+}
+
+void
 shunt_stack_set_kick(struct shunt_stack *s, void (*fn)(void *arg), void *arg)
 {
 	s->kick = fn;

@@ -109,6 +109,12 @@ timer_arm_at(struct shunt_stack *s, struct shunt_timer *t, uint64_t when)
 		unlink_timer(w, t);
 	t->expires = when;
 	place(w, t);
+	/* The poller sleeps on interrupts past this timer: it must come back for it. */
+	if (unlikely(when < s->wake_at)) {
+		s->wake_at = when;
+		if (s->kick != NULL)
+			s->kick(s->kick_arg);
+	}
 }
 
 void

@@ -304,6 +304,17 @@ held_free(struct held *h)
 	h->n = 0;
 }
 
+/* Frames held back for later announce nothing: sleep by the clock while there are any. */
+static int
+fault_intr_arm(struct shunt_netif *nif)
+{
+	struct fault_netif *fn = fn_of(nif);
+
+	if (fn->held[0].n > 0 || fn->held[1].n > 0)
+		return -EBUSY;
+	return fn->inner->rx_intr_arm(nif);
+}
+
 static void
 fault_detach(struct shunt_netif *nif)
 {
@@ -352,6 +363,8 @@ shunt_netif_faults(struct shunt_netif *nif, int dir, const struct shunt_link_fau
 		fn->ops.tx_burst = fault_tx;
 		fn->ops.link_up = fault_link_up;
 		fn->ops.destroy = fault_destroy;
+		if (fn->inner->rx_intr_arm != NULL)
+			fn->ops.rx_intr_arm = fault_intr_arm;
 		fn->saved_caps = nif->caps;
 		nif->faults = fn;
 		nif->ops = &fn->ops;

@@ -16,6 +16,8 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include <sys/eventfd.h>
 #include "priv/stack.h"
 #include "priv/faults.h"
 
@@ -39,11 +41,14 @@ struct shunt_link {
 	struct link_dir dir[2];		/* dir[i]: frames sent by side i */
 	shunt_link_hook_fn hook;
 	void *hook_arg;
+	struct link_port *port[2];
 };
 
 struct link_port {
 	struct shunt_link *l;
 	int side;
+	int armed;			/* receive interrupt armed (under the wire's lock) */
+	int efd;			/* eventfd the interrupt writes, -1 until first armed */
 };
 
 static void
@@ -86,6 +91,58 @@ link_deliver(struct shunt_link *l, struct link_dir *d, int side, struct link_fra
 		return;
 	}
 	enqueue(d, f);
+}
+
+static void
+link_interrupt(struct link_port *port)
+{
+	uint64_t one = 1;
+
+	port->armed = 0;
+	if (write(port->efd, &one, sizeof(one)) < 0) {
+		/* counter full: the reader is woken anyway */
+	}
+}
+
+/*
+ * Receive interrupt: the side is woken when a frame is put on the wire
+ * towards it.  Frames already on the wire (delayed by the fault injector, due
+ * later) announce nothing: then the poller must sleep by the clock.
+ */
+static int
+link_intr_arm(struct shunt_netif *nif)
+{
+	struct link_port *port = shunt_netif_priv(nif);
+	struct shunt_link *l = port->l;
+	int r;
+
+	pthread_mutex_lock(&l->lock);
+	if (port->efd < 0)
+		port->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (port->efd < 0)
+		r = -ENOTSUP;
+	else if (l->dir[!port->side].head != NULL)
+		r = -EBUSY;
+	else {
+		port->armed = 1;
+		r = port->efd;
+	}
+	pthread_mutex_unlock(&l->lock);
+	return r;
+}
+
+static void
+link_intr_disarm(struct shunt_netif *nif)
+{
+	struct link_port *port = shunt_netif_priv(nif);
+	uint64_t junk;
+
+	pthread_mutex_lock(&port->l->lock);
+	port->armed = 0;
+	if (read(port->efd, &junk, sizeof(junk)) < 0) {
+		/* nothing written: EAGAIN */
+	}
+	pthread_mutex_unlock(&port->l->lock);
 }
 
 static int
@@ -133,6 +190,8 @@ link_tx(struct shunt_netif *nif, struct shunt_pbuf **pkts, int n)
 		}
 		link_deliver(l, d, port->side, f, cap);
 	}
+	if (l->port[!port->side]->armed && d->head != NULL)
+		link_interrupt(l->port[!port->side]);
 	pthread_mutex_unlock(&l->lock);
 	return n;	/* the wire took them all; losses are the wire's business */
 }
@@ -177,6 +236,8 @@ static const struct shunt_netif_ops link_ops = {
 	.tx_burst = link_tx,
 	.link_up = NULL,
 	.destroy = NULL,
+	.rx_intr_arm = link_intr_arm,
+	.rx_intr_disarm = link_intr_disarm,
 };
 
 struct shunt_link *
@@ -203,6 +264,8 @@ shunt_link_create(struct shunt_stack *a, struct shunt_stack *b, const uint8_t ma
 		memset(&none, 0, sizeof(none));
 		ports[i].l = l;
 		ports[i].side = i;
+		ports[i].efd = -1;
+		l->port[i] = &ports[i];
 		fault_dice_init(&l->dir[i].dice, &none, (uint64_t)i);
 		memset(&info, 0, sizeof(info));
 		memcpy(info.mac, i == 0 ? mac_a : mac_b, 6);
@@ -244,6 +307,9 @@ shunt_link_destroy(struct shunt_link *l)
 	shunt_netif_remove(l->nif[1]);
 	dir_clear(&l->dir[0]);
 	dir_clear(&l->dir[1]);
+	for (int i = 0; i < 2; i++)
+		if (l->port[i]->efd >= 0)
+			close(l->port[i]->efd);
 	pthread_mutex_destroy(&l->lock);
 	free(l);
 }

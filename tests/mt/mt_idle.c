@@ -91,3 +91,55 @@ TEST(mt_idle_two_sys_cpu)
 #endif
 	idle_run(2);
 }
+
+/*
+ * An idle poller sleeps on the NICs' receive interrupts with no deadline at
+ * all when no timer is armed.  A timer armed meanwhile by an application
+ * thread (here: the retransmission timer of a send into a link that now
+ * loses everything) must still fire on time: arming it kicks the poller.
+ */
+TEST(mt_idle_timer_armed_during_interrupt_sleep)
+{
+	static struct sysnet n;
+	struct shunt_sys_stats st0, st1;
+	struct shunt_link_faults f;
+	struct shunt_stats ss;
+	struct sockaddr_in sa;
+	socklen_t l = sizeof(sa);
+	int lfd, cfd, sfd;
+
+	sysnet_init(&n, NULL);
+	lfd = shunt_socket(n.sys[1], AF_INET, SOCK_STREAM, 0);
+	sa = sysnet_addr(&n, 1, 0);
+	CHECK_EQ(shunt_bind(n.sys[1], lfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	CHECK_EQ(shunt_listen(n.sys[1], lfd, 4), 0);
+	CHECK_EQ(shunt_getsockname(n.sys[1], lfd, (struct sockaddr *)&sa, &l), 0);
+	cfd = shunt_socket(n.sys[0], AF_INET, SOCK_STREAM, 0);
+	CHECK_EQ(shunt_connect(n.sys[0], cfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	sfd = shunt_accept(n.sys[1], lfd, NULL, NULL);
+	CHECK(sfd >= 0);
+	usleep(300000);		/* delayed ACKs done: no timer left, the pollers sleep on interrupts */
+	shunt_sys_get_stats(n.sys[0], &st0);
+	usleep(100000);
+	shunt_sys_get_stats(n.sys[0], &st1);
+	CHECK(st1.poller_intr_sleeps >= 1);
+	CHECKF(st1.poll_rounds - st0.poll_rounds <= 2, "an idle poller polled %llu times in 100 ms",
+	    (unsigned long long)(st1.poll_rounds - st0.poll_rounds));
+	memset(&f, 0, sizeof(f));
+	f.loss_ppm = 1000000;
+	shunt_link_set_faults(n.link, 0, &f);
+	CHECK_EQ(shunt_send(n.sys[0], cfd, "hello", 5, 0), 5);
+	/* The RTO (at least 200 ms) fires within a second, twice within two (backed off to 400 ms). */
+	usleep(1000000);
+	shunt_sys_lock(n.sys[0]);
+	shunt_stack_stats(n.s[0], &ss);
+	shunt_sys_unlock(n.sys[0]);
+	CHECKF(ss.tcp_rto >= 1, "no RTO fired in 1 s while the poller slept on interrupts (%llu)",
+	    (unsigned long long)ss.tcp_rto);
+	f.loss_ppm = 0;
+	shunt_link_set_faults(n.link, 0, &f);
+	shunt_close(n.sys[0], cfd);
+	shunt_close(n.sys[1], sfd);
+	shunt_close(n.sys[1], lfd);
+	sysnet_fini(&n);
+}

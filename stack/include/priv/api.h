@@ -38,6 +38,8 @@ struct shunt_sys {
 	int poller_running;
 	_Atomic int stop;
 	struct waitq poller_wq;		/* bumped to cut the poller's sleep short */
+	int wake_fd;			/* eventfd: cuts the poller's sleep on interrupts short (-1: none) */
+	_Atomic int intr_sleeping;	/* the poller sleeps on interrupts (set under the lock) */
 	struct shunt_sys_stats st;
 	struct shunt_netconn *all;	/* every netconn, for destroy */
 	_Atomic(struct shunt_sock **) fdtab[FDTAB_CHUNKS];

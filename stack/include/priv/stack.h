@@ -39,6 +39,8 @@ struct shunt_stack {
 	struct shunt_pbuf *loop_head;	/* datagrams to our own addresses, for the next poll round */
 	struct shunt_pbuf *loop_tail;
 	void (*kick)(void *arg);	/* asks whoever polls to poll soon */
+	uint64_t wake_at;		/* the poller sleeps until then on interrupts (0: not asleep) */
+	int ints_armed;			/* netifs whose receive interrupt is armed (the first ones) */
 	void *kick_arg;
 	uint64_t rng;			/* xorshift state, seeded from cfg.seed */
 	uint8_t secret[16];		/* keys ISNs and SYN cookies */
@@ -62,6 +64,8 @@ stack_refresh_now(struct shunt_stack *s)
 }
 
 uint64_t stack_rand(struct shunt_stack *s);
+/* Disarms the receive interrupts shunt_stack_sleep_prepare armed. */
+void stack_ints_disarm(struct shunt_stack *s);
 
 /* Flushes transmit batches when called outside a poll round (end of an API call). */
 static inline void
