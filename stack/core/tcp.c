@@ -253,6 +253,7 @@ tcp_pcb_alloc(struct shunt_stack *s)
 	pcb->rcv_mss = 536;
 	pcb->quickack = 16;
 	pcb->linger_s = -1;
+	pcb->reordering = TCP_REORDER_INIT;
 	tcp_timers_init(pcb);
 	pcb->anext = t->all;
 	if (t->all != NULL)

@@ -265,6 +265,24 @@ tcp_cc_enter_recovery(struct shunt_tcp_pcb *pcb, uint64_t now)
 void
 tcp_cc_rto(struct shunt_tcp_pcb *pcb, uint64_t now)
 {
+	/*
+	 * A timeout while merely disordered, with DupThresh segments SACKed:
+	 * the reordering seen before was overestimated (Linux's tcp_enter_loss).
+	 */
+	if (pcb->ca_state <= CA_DISORDER && pcb->nsacked > 0 && pcb->reordering > TCP_REORDER_INIT &&
+	    tcp_sacked_bytes(pcb) >= TCP_REORDER_INIT * pcb->mss)
+		pcb->reordering = TCP_REORDER_INIT;
+	/* A new episode, unless recovery was under way: undo goes back to before it. */
+	if (pcb->ca_state < CA_RECOVERY) {
+		pcb->prior_cwnd = pcb->cwnd;
+		pcb->prior_ssthresh = pcb->ssthresh;
+		pcb->undo_marker = pcb->snd_una;
+		pcb->undo_hi = pcb->snd_una;
+		pcb->undo_ts = 0;
+		pcb->undo_retrans = 0;
+		pcb->undo_ok = 1;
+		pcb->undo_degree = 0;
+	}
 	/* RFC 5681 §3.1: ssthresh from the flight, cwnd to the loss window (1 SMSS). */
 	if (pcb->ca_state != CA_LOSS)
 		pcb->ssthresh = pcb->cc->ssthresh(pcb, now);

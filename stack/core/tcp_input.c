@@ -10,6 +10,13 @@
  *   RTT, congestion control, loss recovery per RFC 5681/6582/6675) → window
  *   update → data (in order, or into the reassembly queue) → FIN.
  * Challenge ACKs share one rate limit per stack (RFC 5961 §7).
+ *
+ * Reordering: a reduction shown needless -- every retransmission D-SACKed
+ * (RFC 2883 §4), or an ACK echoing a timestamp older than the first of them
+ * (RFC 3522, also after a timeout) -- is undone, and the degree of
+ * reordering seen (SACKed segments above a hole that an original filled)
+ * becomes the duplicate threshold, as Linux does without RACK.  We send
+ * D-SACKs for what arrives twice, so a Linux sender can do the same.
  */
 #include <errno.h>
 #include <string.h>
@@ -75,6 +82,17 @@ seq_acceptable(const struct shunt_tcp_pcb *pcb, const struct tcp_seg *seg)
 		return 0;
 	return seq_in(seg->seq, pcb->rcv_nxt, pcb->rcv_nxt + w) ||
 	    seq_in(seg->seq + len - 1, pcb->rcv_nxt, pcb->rcv_nxt + w);
+}
+
+/* Reports data we already had as a D-SACK in the next ACK (RFC 2883): the part below RCV.NXT. */
+static void
+dsack_note(struct shunt_tcp_pcb *pcb, uint32_t seq, uint32_t len)
+{
+	if (len == 0 || !(pcb->flags & TF_SACK_OK) || !seq_lt(seq, pcb->rcv_nxt))
+		return;
+	pcb->dsack_out.start = seq;
+	pcb->dsack_out.end = seq_lt(seq + len, pcb->rcv_nxt) ? seq + len : pcb->rcv_nxt;
+	pcb->dsack_pending = 1;
 }
 
 /* Options of a SYN or SYN-ACK decide what the connection uses. */
@@ -457,12 +475,72 @@ is_dupack(const struct shunt_tcp_pcb *pcb, const struct tcp_seg *seg, uint32_t w
 	    pcb->snd_nxt != pcb->snd_una && (wnd == pcb->snd_wnd || (seg->o.present & TCPO_SACK));
 }
 
+/* A window reduction begins: remember what to go back to should it prove needless. */
+static void
+undo_begin(struct shunt_tcp_pcb *pcb)
+{
+	pcb->prior_cwnd = pcb->cwnd;
+	pcb->prior_ssthresh = pcb->ssthresh;
+	pcb->undo_marker = pcb->snd_una;
+	pcb->undo_hi = pcb->snd_una;
+	pcb->undo_ts = 0;
+	pcb->undo_retrans = 0;
+	pcb->undo_ok = 1;
+	if (pcb->nsacked > 0) {
+		uint32_t d = (tcp_sack_highest(pcb) - pcb->snd_una + pcb->mss - 1) / pcb->mss;
+
+		pcb->undo_degree = (uint16_t)(d > 0xffff ? 0xffff : d);
+	} else {
+		pcb->undo_degree = pcb->dupacks;
+	}
+}
+
+/*
+ * The reduction was needless: the path reordered (or delayed) what we took
+ * for lost.  Back to the window from before, out of recovery, and from now
+ * on wait for as much reordering as was seen before calling data lost.
+ */
+static void
+undo(struct shunt_tcp_pcb *pcb)
+{
+	uint32_t deg = (uint32_t)pcb->undo_degree + 1;
+
+	if (pcb->cwnd < pcb->prior_cwnd)
+		pcb->cwnd = pcb->prior_cwnd;
+	if (pcb->ssthresh < pcb->prior_ssthresh)
+		pcb->ssthresh = pcb->prior_ssthresh;
+	pcb->cubic.epoch_start = 0;
+	pcb->ca_state = pcb->nsacked ? CA_DISORDER : CA_OPEN;
+	pcb->dupacks = 0;
+	pcb->lost_to = pcb->snd_una;
+	pcb->high_rxt = seq_max(pcb->high_rxt, pcb->snd_una);
+	/* No reduction stands for this window any more: a real loss in it may start recovery. */
+	pcb->recover = pcb->snd_una;
+	pcb->undo_ok = 0;
+	if (deg > pcb->reordering)
+		pcb->reordering = (uint8_t)(deg < TCP_REORDER_MAX ? deg : TCP_REORDER_MAX);
+	STAT_INC(pcb->stack, tcp_undo);
+}
+
+/* The ACK shows the episode's retransmissions needless (all D-SACKed, or the ACK echoes an older timestamp). */
+static int
+undo_possible(const struct shunt_tcp_pcb *pcb, const struct tcp_seg *seg)
+{
+	if (!pcb->undo_ok || pcb->undo_ts == 0)
+		return 0;
+	if (pcb->undo_retrans == 0)
+		return 1;
+	return (pcb->flags & TF_TS_OK) && (seg->o.present & TCPO_TS) && seg->o.tsecr != 0 &&
+	    seq_lt(seg->o.tsecr, pcb->undo_ts);
+}
+
 static void
 enter_recovery(struct shunt_tcp_pcb *pcb)
 {
 	uint32_t len = pcb->sb_len < pcb->mss ? pcb->sb_len : pcb->mss;
 	int r;
 
+	undo_begin(pcb);
 	tcp_cc_enter_recovery(pcb, pcb->stack->now);
 	pcb->lost_to = pcb->snd_una + pcb->mss;
 	if (pcb->flags & TF_SACK_OK)
@@ -503,7 +581,19 @@ ack_input(struct shunt_tcp_pcb *pcb, struct tcp_seg *seg)
 	pcb->nprobes = 0;
 	if ((pcb->flags & TF_SACK_OK) && (seg->o.present & TCPO_SACK)) {
 		STAT_INC(s, tcp_sack_rx);
-		tcp_sack_scoreboard_add(pcb, &seg->o);
+		if (tcp_sack_scoreboard_add(pcb, &seg->o, ack)) {
+			/*
+			 * A duplicate reached the peer: if it was one of the last
+			 * episode's retransmissions, that one was needless; once all
+			 * were, so was the reduction -- even if recovery has ended
+			 * meanwhile, as it does when the late original fills the hole
+			 * before the retransmission arrives.
+			 */
+			STAT_INC(s, tcp_dsack_rx);
+			if (pcb->undo_ok && pcb->undo_retrans > 0 && seq_geq(seg->o.sack[0].start, pcb->undo_marker) &&
+			    seq_leq(seg->o.sack[0].end, pcb->undo_hi) && --pcb->undo_retrans == 0 && pcb->undo_ts != 0)
+				undo(pcb);
+		}
 		/*
 		 * The probe arrived but data sent before it did not: that data is
 		 * lost (RFC 8985 §7.4, what RACK would conclude), and recovery
@@ -533,6 +623,19 @@ ack_input(struct shunt_tcp_pcb *pcb, struct tcp_seg *seg)
 		uint32_t acked = ack - pcb->snd_una, data_acked = acked;
 		int fin_acked = (pcb->flags & TF_FIN_SENT) && ack == pcb->snd_nxt;
 
+		/*
+		 * Data above SND.UNA was SACKed and the ACK now covers the hole
+		 * without our having resent it: the path reordered, by as many
+		 * segments as were SACKed beyond it (Linux's tcp_check_sack_reordering).
+		 */
+		if (pcb->nsacked > 0 && pcb->ca_state < CA_RECOVERY && seq_leq(pcb->high_rxt, pcb->snd_una) &&
+		    seq_lt(pcb->snd_una, pcb->sacked[0].start)) {
+			uint32_t deg = (tcp_sack_highest(pcb) - pcb->snd_una) / pcb->mss + 1;
+
+			STAT_INC(s, tcp_reorder_seen);
+			if (deg > pcb->reordering)
+				pcb->reordering = (uint8_t)(deg < TCP_REORDER_MAX ? deg : TCP_REORDER_MAX);
+		}
 		if (fin_acked)
 			data_acked--;
 		if (data_acked > pcb->sb_len)
@@ -560,7 +663,9 @@ ack_input(struct shunt_tcp_pcb *pcb, struct tcp_seg *seg)
 		}
 		switch (pcb->ca_state) {
 		case CA_RECOVERY:
-			if (seq_geq(ack, pcb->recover)) {
+			if (seq_geq(ack, pcb->recover) && undo_possible(pcb, seg)) {
+				undo(pcb);
+			} else if (seq_geq(ack, pcb->recover)) {
 				/*
 				 * Full acknowledgement: leave recovery with
 				 * min(ssthresh, max(FlightSize, SMSS) + SMSS) (RFC 6582 §3.2
@@ -592,6 +697,15 @@ ack_input(struct shunt_tcp_pcb *pcb, struct tcp_seg *seg)
 			}
 			break;
 		case CA_LOSS:
+			/*
+			 * The first ACK after a timeout echoes a timestamp from
+			 * before the retransmission: the originals got through and
+			 * the timeout was spurious (RFC 3522); nothing else is lost.
+			 */
+			if (undo_possible(pcb, seg)) {
+				undo(pcb);
+				break;
+			}
 			tcp_cc_on_ack(pcb, data_acked, s->now);
 			if (seq_geq(ack, pcb->recover)) {
 				pcb->ca_state = CA_OPEN;
@@ -619,7 +733,7 @@ ack_input(struct shunt_tcp_pcb *pcb, struct tcp_seg *seg)
 			int lost = (pcb->flags & TF_SACK_OK) && seq_gt(tcp_sack_lost_boundary(pcb), pcb->snd_una);
 
 			/* RFC 6582 §3.2 step 1: once per window only (the recover check). */
-			if ((pcb->dupacks >= 3 || lost) && (seq_gt(pcb->snd_una, pcb->recover) ||
+			if ((pcb->dupacks >= pcb->reordering || lost) && (seq_gt(pcb->snd_una, pcb->recover) ||
 			    pcb->recover == 0 || pcb->snd_una == pcb->recover))
 				enter_recovery(pcb);
 		} else if (pcb->ca_state == CA_RECOVERY && (pcb->flags & TF_SACK_OK)) {
@@ -666,6 +780,11 @@ data_input(struct shunt_tcp_pcb *pcb, struct tcp_seg *seg)
 			if (len > 0 || (fin && seq + len + 1 != pcb->rcv_nxt + 1)) {
 				pcb->dup_segs_in++;
 				STAT_INC(s, tcp_dup_rx);
+			}
+			/* Tell the sender it sent this twice (RFC 2883): it may undo a needless reduction. */
+			if (len > 0 && (pcb->flags & TF_SACK_OK)) {
+				dsack_note(pcb, seq, len);
+				pcb->flags |= TF_ACK_NOW;
 			}
 			seq = pcb->rcv_nxt;
 			len = 0;
@@ -822,6 +941,7 @@ tcp_process(struct shunt_tcp_pcb *pcb, struct tcp_seg *seg)
 	if ((pcb->flags & TF_TS_OK) && (seg->o.present & TCPO_TS) && !(fl & TCP_RST) &&
 	    seq_lt(seg->o.tsval, pcb->ts_recent) && s->now - pcb->ts_recent_age < PAWS_IDLE_NS) {
 		STAT_INC(s, tcp_drop_paws);
+		dsack_note(pcb, seg->seq, seg->len);
 		tcp_send_ack(pcb);
 		return;
 	}
@@ -831,6 +951,7 @@ tcp_process(struct shunt_tcp_pcb *pcb, struct tcp_seg *seg)
 		if (seq_lt(seg->seq, pcb->rcv_nxt)) {
 			pcb->dup_segs_in++;
 			STAT_INC(s, tcp_dup_rx);
+			dsack_note(pcb, seg->seq, seg->len);
 		} else {
 			STAT_INC(s, tcp_drop_window);
 		}

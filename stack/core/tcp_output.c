@@ -143,7 +143,16 @@ tx_from_pcb(struct shunt_tcp_pcb *pcb, struct tcp_tx *tx, uint32_t seq, uint8_t 
 		tx->o.tsval = tcp_ts_now(pcb);
 		tx->o.tsecr = pcb->ts_recent;
 	}
-	if ((pcb->flags & TF_SACK_OK) && pcb->nsack_out > 0 && !(flags & TCP_SYN)) {
+	if ((pcb->flags & TF_SACK_OK) && pcb->dsack_pending && !(flags & TCP_SYN)) {
+		/* The D-SACK block first, then what room is left for the others (RFC 2883 §4). */
+		tx->o.present |= TCPO_SACK;
+		tx->o.sack[0] = pcb->dsack_out;
+		tx->o.nsack = (uint8_t)(1 + (pcb->nsack_out < TCP_MAX_SACK_BLOCKS - 1 ? pcb->nsack_out :
+		    TCP_MAX_SACK_BLOCKS - 1));
+		memcpy(&tx->o.sack[1], pcb->sack_out, sizeof(tx->o.sack[0]) * (size_t)(tx->o.nsack - 1));
+		pcb->dsack_pending = 0;
+		STAT_INC(pcb->stack, tcp_dsack_tx);
+	} else if ((pcb->flags & TF_SACK_OK) && pcb->nsack_out > 0 && !(flags & TCP_SYN)) {
 		tx->o.present |= TCPO_SACK;
 		tx->o.nsack = pcb->nsack_out;
 		memcpy(tx->o.sack, pcb->sack_out, sizeof(tx->o.sack));
@@ -442,6 +451,14 @@ tcp_send_data_at(struct shunt_tcp_pcb *pcb, uint32_t seq, uint32_t len, int rtx)
 		pcb->bytes_retrans += got;
 		pcb->total_retrans++;
 		pcb->rtx_ts = tcp_ts_now(pcb);
+		if (pcb->undo_ok) {
+			if (pcb->undo_ts == 0)
+				pcb->undo_ts = pcb->rtx_ts ? pcb->rtx_ts : 1;
+			if (pcb->undo_retrans < 0xffff)
+				pcb->undo_retrans++;
+			if (seq_gt(seq + got, pcb->undo_hi))
+				pcb->undo_hi = seq + got;
+		}
 		STAT_INC(s, tcp_retransmit);
 		/* Karn: a retransmitted segment cannot time the path. */
 		if ((pcb->flags & TF_RTT_TIMING) && seq_leq(seq, pcb->rtt_seq))

@@ -93,12 +93,19 @@ sb_insert(struct shunt_tcp_pcb *pcb, uint32_t start, uint32_t end)
 	pcb->nsacked = (uint8_t)(n + 1);
 }
 
-void
-tcp_sack_scoreboard_add(struct shunt_tcp_pcb *pcb, const struct tcp_opts *o)
+int
+tcp_sack_scoreboard_add(struct shunt_tcp_pcb *pcb, const struct tcp_opts *o, uint32_t ack)
 {
-	int k;
+	int k = 0, dsack = 0;
 
-	for (k = 0; k < o->nsack; k++) {
+	/* RFC 2883 §4: a first block below the ACK, or inside the second block, reports a duplicate. */
+	if (o->nsack > 0 && seq_lt(o->sack[0].start, o->sack[0].end) &&
+	    (seq_lt(o->sack[0].start, ack) || (o->nsack > 1 && seq_geq(o->sack[0].start, o->sack[1].start) &&
+	    seq_leq(o->sack[0].end, o->sack[1].end)))) {
+		dsack = 1;
+		k = 1;
+	}
+	for (; k < o->nsack; k++) {
 		uint32_t start = o->sack[k].start, end = o->sack[k].end;
 
 		if (!seq_lt(start, end) || seq_gt(end, pcb->snd_nxt) || seq_leq(end, pcb->snd_una) ||
@@ -109,11 +116,12 @@ tcp_sack_scoreboard_add(struct shunt_tcp_pcb *pcb, const struct tcp_opts *o)
 		if (pcb->sacked == NULL) {
 			pcb->sacked = malloc(sizeof(*pcb->sacked) * TCP_SACK_MAX);
 			if (pcb->sacked == NULL)
-				return;
+				return dsack;
 		}
 		pcb->sack_blocks_in++;
 		sb_insert(pcb, start, end);
 	}
+	return dsack;
 }
 
 void
@@ -210,18 +218,19 @@ uint32_t
 tcp_sack_lost_boundary(const struct shunt_tcp_pcb *pcb)
 {
 	/*
-	 * RFC 6675 IsLost(): a sequence number is lost once DupThresh (3)
+	 * RFC 6675 IsLost(): a sequence number is lost once DupThresh
 	 * discontiguous SACKed ranges, or more than (DupThresh - 1) * SMSS SACKed
 	 * bytes, lie above it.  Walking down from the highest range, the first
 	 * range where that becomes true bounds the lost region from above.
+	 * DupThresh is 3 until the path is seen to reorder further.
 	 */
-	uint32_t above = 0;
+	uint32_t above = 0, thresh = pcb->reordering;
 	int i, ranges = 0;
 
 	for (i = pcb->nsacked - 1; i >= 0; i--) {
 		above += pcb->sacked[i].end - pcb->sacked[i].start;
 		ranges++;
-		if (ranges >= 3 || above > 2u * pcb->mss)
+		if ((uint32_t)ranges >= thresh || above > (thresh - 1) * pcb->mss)
 			return pcb->sacked[i].start;
 	}
 	return pcb->snd_una;

@@ -5,7 +5,7 @@
  *   tcp_input.c     segment arrival (RFC 9293 §3.10.7), RFC 5961, PAWS
  *   tcp_output.c    segment building, windows, Nagle, TSO, ACK/RST
  *   tcp_timer.c     RTO (RFC 6298), delayed ACK, persist, keepalive, TIME_WAIT
- *   tcp_sack.c      SACK blocks we send, scoreboard of what the peer holds (RFC 2018, 6675)
+ *   tcp_sack.c      SACK and D-SACK blocks, scoreboard of what the peer holds (RFC 2018, 2883, 6675)
  *   tcp_reass.c     out-of-order queue with memory bounds
  *   tcp_cc.c        congestion control behind an ops table (NewReno, CUBIC)
  *   tcp_syncookie.c SYN cookies (RFC 4987)
@@ -64,6 +64,8 @@ enum tcp_ca_state {
 };
 
 #define TCP_SACK_MAX	32		/* ranges the scoreboard keeps */
+#define TCP_REORDER_INIT	3	/* DupThresh before any reordering is seen (RFC 5681) */
+#define TCP_REORDER_MAX	127	/* the most a path is believed to reorder, in segments */
 
 struct sack_range {
 	uint32_t start, end;
@@ -180,6 +182,22 @@ struct shunt_tcp_pcb {
 	uint32_t user_timeout_ms;
 	int32_t linger_s;			/* SO_LINGER: -1 off, 0 abortive close */
 	uint64_t first_rtx_time;		/* ns: start of the current retransmission run */
+	/*
+	 * Undoing a window reduction that proves needless (as Linux does): the
+	 * episode's retransmissions were all reported duplicates by D-SACK
+	 * (RFC 2883 §4), or the acknowledgement echoes a timestamp older than
+	 * the first of them -- the originals arrived, late (RFC 3522).
+	 */
+	uint32_t prior_cwnd, prior_ssthresh;
+	uint32_t undo_marker;			/* SND.UNA when the episode began */
+	uint32_t undo_hi;			/* end of the highest data it retransmitted */
+	uint32_t undo_ts;			/* our TSval on its first retransmission; 0: none yet */
+	uint16_t undo_retrans;			/* its retransmissions no D-SACK has shown needless */
+	uint16_t undo_degree;			/* segments SACKed above SND.UNA when it began */
+	uint8_t undo_ok;			/* the episode may still be undone */
+	uint8_t reordering;			/* DupThresh: how far the path is known to reorder, in segments */
+	uint8_t dsack_pending;			/* receiver: dsack_out goes first in the next ACK */
+	struct tcp_sack_block dsack_out;
 	uint32_t tlp_seq, tlp_end;		/* the tail loss probe in flight (TF_TLP_OUT) */
 
 	/* listener */
@@ -319,7 +337,8 @@ uint32_t tcp_rto_initial_us(struct shunt_stack *s);
 /* tcp_sack.c */
 void tcp_sack_update_out(struct shunt_tcp_pcb *pcb, uint32_t seq, uint32_t end);	/* receiver: new ooo data */
 void tcp_sack_trim_out(struct shunt_tcp_pcb *pcb);				/* receiver: rcv_nxt moved */
-void tcp_sack_scoreboard_add(struct shunt_tcp_pcb *pcb, const struct tcp_opts *o);
+/* Adds the SACK blocks of an ACK; returns 1 if its first block is a D-SACK (RFC 2883), left out. */
+int tcp_sack_scoreboard_add(struct shunt_tcp_pcb *pcb, const struct tcp_opts *o, uint32_t ack);
 void tcp_sack_scoreboard_trim(struct shunt_tcp_pcb *pcb);			/* snd_una moved */
 void tcp_sack_scoreboard_clear(struct shunt_tcp_pcb *pcb);
 uint32_t tcp_sacked_bytes(const struct shunt_tcp_pcb *pcb);
