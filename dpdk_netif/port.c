@@ -52,13 +52,19 @@ dpdk_link_op(struct shunt_netif *nif)
 static void
 intr_setup(struct dpdk_port *dp)
 {
+	int rc;
+
 	dp->intr_epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (dp->intr_epfd < 0)
 		return;
-	if (rte_eth_dev_rx_intr_ctl_q(dp->port_id, dp->queue, dp->intr_epfd, RTE_INTR_EVENT_ADD, NULL) != 0) {
+	rc = rte_eth_dev_rx_intr_ctl_q(dp->port_id, dp->queue, dp->intr_epfd, RTE_INTR_EVENT_ADD, NULL);
+	if (rc != 0) {
 		close(dp->intr_epfd);
 		dp->intr_epfd = -1;
 	}
+	rte_log(RTE_LOG_INFO, RTE_LOGTYPE_USER1, "shunt: %s: Rx interrupts %s%s\n", dp->name,
+	    rc == 0 ? "on: an idle poller sleeps until a frame" : "unavailable: an idle poller naps by the clock, ",
+	    rc == 0 ? "" : rte_strerror(-rc));
 }
 
 static int
