@@ -73,6 +73,7 @@
 	X(execlp, int, (const char *p, const char *a0, char *end), (p, a0, end)) \
 	X(execle, int, (const char *p, const char *a0, char *end), (p, a0, end)) \
 	X(fexecve, int, (int fd, char *const a[], char *const e[]), (fd, a, e)) \
+	X(_exit, void, (int status), (status)) \
 	X(__read_chk, ssize_t, (int fd, void *b, size_t n, size_t bl), (fd, b, n, bl)) \
 	X(__recv_chk, ssize_t, (int fd, void *b, size_t n, size_t bl, int f), (fd, b, n, bl, f)) \
 	X(__recvfrom_chk, ssize_t, (int fd, void *b, size_t n, size_t bl, int f, struct sockaddr *a, socklen_t *l), \

@@ -155,6 +155,9 @@ apply(struct shim_config *c, const char *key, const char *v, char *err, size_t e
 			c->loglevel = LOG_DEBUG;
 		else
 			BAD("error, warn, info or debug");
+	} else if (strcmp(key, "SHUNT_EXIT_DRAIN_MS") == 0) {
+		if (parse_int(v, 0, 600000, &c->exit_drain_ms) != 0)
+			BAD("0..600000 ms");
 	} else if (strcmp(key, "SHUNT_STATS") == 0) {
 		if (parse_int(v, 0, 1, &c->stats_at_exit) != 0)
 			BAD("0 or 1");
@@ -188,7 +191,7 @@ apply(struct shim_config *c, const char *key, const char *v, char *err, size_t e
 static const char *const keys[] = {
 	"SHUNT_LOG", "SHUNT_IP", "SHUNT_GW", "SHUNT_MAC", "SHUNT_DPDK", "SHUNT_PORT", "SHUNT_POLL",
 	"SHUNT_SPIN_US", "SHUNT_SNDBUF", "SHUNT_RCVBUF", "SHUNT_CC", "SHUNT_PCAP", "SHUNT_RULES",
-	"SHUNT_STATS", "SHUNT_DISABLE",
+	"SHUNT_STATS", "SHUNT_DISABLE", "SHUNT_EXIT_DRAIN_MS",
 };
 
 static int
@@ -246,6 +249,7 @@ shim_read_config(void)
 	memset(c, 0, sizeof(*c));
 	c->loglevel = LOG_WARN;
 	c->spin_us = -1;
+	c->exit_drain_ms = 2000;
 	if (path != NULL && *path != '\0')
 		bad = read_file(c, path, err, sizeof(err));
 	for (i = 0; !bad && i < sizeof(keys) / sizeof(keys[0]); i++) {

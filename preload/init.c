@@ -9,9 +9,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <shunt/dpdk.h>
 #include <shunt/netif.h>
+#include <shunt/tcp.h>
 #include "shim.h"
 
 __thread int shim_busy;
@@ -183,8 +185,10 @@ bring_up(void)
 	}
 	if (shunt_sys_poller_tid(shim.sys) > 0)
 		route_nic_signals(first_fd, shunt_sys_poller_tid(shim.sys));
+	/* Registered after print_stats, so it runs first: the counters then include the drain. */
 	if (c->stats_at_exit)
 		atexit(print_stats);
+	atexit(shim_exit_drain);
 	{
 		char a[16];
 
@@ -214,6 +218,66 @@ shim_ready(void)
 	}
 	pthread_mutex_unlock(&shim.lock);
 	return shim.init_state == 1 && !shim.in_child;
+}
+
+/* Connections that still owe the peer something: data or a FIN not yet acknowledged. */
+static uint32_t
+undelivered(void)
+{
+	static const enum shunt_tcp_state owing[] = {
+		SHUNT_TCP_SYN_SENT, SHUNT_TCP_FIN_WAIT_1, SHUNT_TCP_CLOSING, SHUNT_TCP_LAST_ACK,
+	};
+	uint32_t n = 0;
+	size_t i;
+
+	shunt_sys_lock(shim.sys);
+	for (i = 0; i < sizeof(owing) / sizeof(owing[0]); i++)
+		n += shunt_tcp_count(shim.stack, owing[i]);
+	shunt_sys_unlock(shim.sys);
+	return n;
+}
+
+/*
+ * When a process exits, the kernel closes its sockets and goes on
+ * delivering what they hold after the process is gone.  shunt's connections
+ * live in the process, so exit waits for them instead: every shunt socket
+ * still open is closed (a FIN after its data, as the kernel's close at exit),
+ * then exit waits until the closed connections have had their data and FIN
+ * acknowledged, for at most SHUNT_EXIT_DRAIN_MS.  Runs from exit() (atexit)
+ * and from _exit(); never in a fork's child or a vfork child, which share
+ * or copied the descriptors but do not own the stack.
+ */
+void
+shim_exit_drain(void)
+{
+	static int done;
+	int fd, closed = 0;
+	uint32_t left;
+	struct timespec t0, t;
+
+	if (__atomic_load_n(&shim.init_state, __ATOMIC_ACQUIRE) != 1 || shim.in_child || getpid() != shim.pid ||
+	    __atomic_exchange_n(&done, 1, __ATOMIC_ACQ_REL) || shim.cfg.exit_drain_ms == 0)
+		return;
+	for (fd = 0; fd < shim_maxfd; fd++) {
+		enum fd_kind k = fd_kind(fd);
+
+		if (k == FD_SHUNT || k == FD_DUAL) {
+			close(fd);
+			closed++;
+		}
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	while ((left = undelivered()) > 0) {
+		clock_gettime(CLOCK_MONOTONIC, &t);
+		if ((t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000 >= shim.cfg.exit_drain_ms) {
+			shim_log(LOG_WARN, "exit: %u connection(s) still undelivered after %d ms; cut off "
+			    "(SHUNT_EXIT_DRAIN_MS)", left, shim.cfg.exit_drain_ms);
+			return;
+		}
+		usleep(1000);
+	}
+	if (closed > 0)
+		shim_log(LOG_DEBUG, "exit: closed %d shunt socket(s), all delivered", closed);
 }
 
 static void

@@ -142,6 +142,7 @@ struct shim_config {
 	struct rule rules[32];
 	int nrules;
 	int stats_at_exit;
+	int exit_drain_ms;	/* at exit, how long closed connections may take to deliver */
 };
 
 struct shim {
@@ -162,6 +163,8 @@ extern struct shim shim;
 extern __thread int shim_busy;
 
 void shim_read_config(void);
+/* At exit: closes the process's shunt sockets and lets them deliver what they hold (bounded). */
+void shim_exit_drain(void);
 /* Brings the stack up on first need; 1 if shunt is usable now. */
 int shim_ready(void);
 /* Where a destination goes: 1 shunt, 0 kernel. */
