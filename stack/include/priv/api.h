@@ -157,19 +157,22 @@ struct shunt_epoll;
 
 struct shunt_sock {
 	int fd;
-	uint8_t kind;
-	uint8_t own_fd;			/* we opened the kernel descriptor standing in for it */
-	int domain, type, protocol;
+	int type;
 	int fl;				/* O_NONBLOCK */
 	int refs;
-	int closed;
 	struct shunt_netconn *nc;	/* SOCK_KIND_NET */
 	struct shunt_epoll *ep;		/* SOCK_KIND_EPOLL */
 	struct epitem *items;		/* epoll entries watching this socket */
-	/* options kept until the PCB exists or for getsockopt */
-	int reuseaddr, reuseport, keepalive, nodelay, cork, broadcast;
-	int keepidle, keepintvl, keepcnt, maxseg;
-	int sndbuf, rcvbuf, ttl, tos;
+	/* options kept until the PCB exists or for getsockopt (packed: one per connection) */
+	int keepidle, keepintvl, maxseg;
+	int sndbuf, rcvbuf;
+	int16_t ttl;			/* -1: the stack's default */
+	uint8_t tos, keepcnt;
+	uint8_t kind;
+	uint8_t own_fd;			/* we opened the kernel descriptor standing in for it */
+	uint8_t closed;
+	uint8_t domain, protocol;
+	uint8_t reuseaddr : 1, reuseport : 1, keepalive : 1, nodelay : 1, cork : 1, broadcast : 1;
 	char cc[16];
 };
 
