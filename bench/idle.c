@@ -1,7 +1,11 @@
 /*
  * idle_cpu: the CPU an idle program takes, as a share of one core over a
  * window of several seconds (CPU time of all its threads, from
- * /proc/PID/task/TID/schedstat).
+ * /proc/PID/task/TID/schedstat), and how often its threads were woken (the
+ * same file's count of times a thread was put on a CPU, per second).  For
+ * shunt's socket API, also the poller's sleeps over the window and how many
+ * of them were on receive interrupts (shunt-peer prints its sys counters
+ * when we send it SIGUSR2 at the window's start and end).
  *
  *	kernel         shunt-peer on kernel sockets over veth: a server with one
  *	               established connection on which nothing happens
@@ -15,6 +19,7 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,21 +37,26 @@ struct idcfg {
 	const char *poll;
 };
 
-/* Nanoseconds the process has run on a CPU so far, all its threads together. */
+/*
+ * Nanoseconds the process has run on a CPU so far, all its threads together,
+ * and how many times its threads were put on a CPU (schedstat's third field:
+ * a thread that sleeps and is woken counts one each time).
+ */
 static uint64_t
-cpu_ns(pid_t pid)
+cpu_ns(pid_t pid, uint64_t *slices)
 {
 	char path[64], p2[600];
 	struct dirent *de;
 	uint64_t sum = 0;
 	DIR *d;
 
+	*slices = 0;
 	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
 	d = opendir(path);
 	if (d == NULL)
 		return 0;
 	while ((de = readdir(d)) != NULL) {
-		unsigned long long run = 0;
+		unsigned long long run = 0, wait = 0, n = 0;
 		FILE *f;
 
 		if (de->d_name[0] == '.')
@@ -55,8 +65,10 @@ cpu_ns(pid_t pid)
 		f = fopen(p2, "r");
 		if (f == NULL)
 			continue;
-		if (fscanf(f, "%llu", &run) == 1)
+		if (fscanf(f, "%llu %llu %llu", &run, &wait, &n) >= 1) {
 			sum += run;
+			*slices += n;
+		}
 		fclose(f);
 	}
 	closedir(d);
@@ -81,7 +93,9 @@ bm_idle(struct bench_state *st)
 	struct topo t;
 	struct proc p[2];
 	int i, n, r, bad, nproc = c->api != NULL ? 2 : 1, window = bench_smoke() ? 500 : WINDOW_MS;
-	uint64_t c0[2] = { 0, 0 }, c1[2] = { 0, 0 }, t0 = 0, t1 = 0;
+	int sysstats = c->api != NULL && strcmp(c->api, "socket") == 0, have_stats[2] = { 0, 0 };
+	uint64_t c0[2] = { 0, 0 }, c1[2] = { 0, 0 }, w0[2] = { 0, 0 }, w1[2] = { 0, 0 }, t0 = 0, t1 = 0;
+	double sleeps[2] = { 0, 0 }, intr[2] = { 0, 0 };
 
 	snprintf(peer, sizeof(peer), "%s/shunt-peer", bench_bin_dir());
 	snprintf(launcher, sizeof(launcher), "%s/../shunt", bench_bin_dir());
@@ -156,12 +170,24 @@ bm_idle(struct bench_state *st)
 		if (r == 0) {
 			sleep_ms(SETTLE_MS);
 			t0 = bench_now_ns();
-			for (i = 0; i < nproc; i++)
-				c0[i] = cpu_ns(p[i].pid);
+			for (i = 0; i < nproc; i++) {
+				if (sysstats)
+					kill(p[i].pid, SIGUSR2);
+				c0[i] = cpu_ns(p[i].pid, &w0[i]);
+			}
 			sleep_ms(window);
 			t1 = bench_now_ns();
-			for (i = 0; i < nproc; i++)
-				c1[i] = cpu_ns(p[i].pid);
+			for (i = 0; i < nproc; i++) {
+				c1[i] = cpu_ns(p[i].pid, &w1[i]);
+				if (sysstats)
+					kill(p[i].pid, SIGUSR2);
+			}
+			/* The peers' counters over the window (one line each, right after the signal). */
+			for (i = 0; i < nproc && sysstats; i++) {
+				have_stats[i] = proc_wait_line(&p[i], "stats ", line, sizeof(line), 2000) == 0 &&
+				    line_field(line, "poller_sleeps", &sleeps[i]) == 0 &&
+				    line_field(line, "intr_sleeps", &intr[i]) == 0;
+			}
 		}
 		for (i = nproc - 1; i >= 0; i--)
 			proc_stop(&p[i]);
@@ -178,8 +204,20 @@ bm_idle(struct bench_state *st)
 	bench_counter(st, "cpu_srv", t.cpu[TOPO_SERVER], BENCH_C_PLAIN);
 	bench_counter(st, "cpu_cli", t.cpu[TOPO_CLIENT], BENCH_C_PLAIN);
 	bench_counter(st, "server", 100.0 * (double)(c1[0] - c0[0]) / (double)(t1 - t0), BENCH_C_PLAIN);
-	if (nproc == 2)
+	bench_counter(st, "srv wake/s", (double)(w1[0] - w0[0]) / ((double)(t1 - t0) / 1e9), BENCH_C_PLAIN);
+	if (nproc == 2) {
 		bench_counter(st, "client", 100.0 * (double)(c1[1] - c0[1]) / (double)(t1 - t0), BENCH_C_PLAIN);
+		bench_counter(st, "cli wake/s", (double)(w1[1] - w0[1]) / ((double)(t1 - t0) / 1e9), BENCH_C_PLAIN);
+	}
+	if (sysstats && !(have_stats[0] && have_stats[1])) {
+		bench_error(st, "no poller counters from the peers (SIGUSR2)");
+		return;
+	}
+	if (sysstats) {
+		/* Both ends' poller sleeps over the window, and of them those on receive interrupts. */
+		bench_counter(st, "sleeps/s", (sleeps[0] + sleeps[1]) / 2 / ((double)(t1 - t0) / 1e9), BENCH_C_PLAIN);
+		bench_counter(st, "intr/s", (intr[0] + intr[1]) / 2 / ((double)(t1 - t0) / 1e9), BENCH_C_PLAIN);
+	}
 }
 
 static const struct idcfg idle_k = { TOPO_VETH, "kernel", NULL };
@@ -189,20 +227,25 @@ static const struct idcfg idle_p = { TOPO_MEMIF, NULL, NULL };
 
 /* One run each: a window is seconds long, and an idle figure does not wander. */
 #define IDF		(BENCH_F_MACRO | BENCH_F_MANUAL_TIME)
-#define IDFIGS		.figs = { { "server", "%", 1, 0, 0 }, { "client", "%", 1, 0, 0 } }, .nfigs = 2, .reps = 1
-#define ID(var, cfg, ...) \
-	{ .family = "idle_cpu", .variant = var, .fn = bm_idle, .udata = &cfg, .flags = IDF, .nargs = 1, \
+#define IDFIGS		.figs = { { "server", "%", 1, 0, 0 }, { "client", "%", 1, 0, 0 }, \
+			    { "srv wake/s", "/s", 1, -1, 0 }, { "cli wake/s", "/s", 1, -1, 0 }, \
+			    { "sleeps/s", "/s", 1, -1, 0 }, { "intr/s", "/s", 1, -1, 0 } }, .nfigs = 6, .reps = 1
+#define ID(var, cfg, fl, ...) \
+	{ .family = "idle_cpu", .variant = var, .fn = bm_idle, .udata = &cfg, .flags = fl, .nargs = 1, \
 	  .nargsets = 1, .args = { { WINDOW_MS } }, IDFIGS, ##__VA_ARGS__ }
 
 static const char NOTE_IDLE[] = "idle_cpu: % of one core over 5 s (all threads, /proc/PID/task/*/schedstat) "
     "of a server with one established, silent connection (server) and of its client; shunt-preload: sockperf "
-    "server under the shunt launcher, listening, no client; ratios of near-zero figures say little";
+    "server under the shunt launcher, listening, no client; ratios of near-zero figures say little; wake/s: "
+    "times per second any of its threads was put on a CPU (schedstat); sleeps/s, intr/s: the socket API's "
+    "poller sleeps per second (mean of the two ends), and of them those until a frame, a timer or a kick on "
+    "receive interrupts (shunt_sys_get_stats)";
 
 static const struct bench_def defs[] = {
-	ID("kernel", idle_k, .note = NOTE_IDLE),
-	ID("shunt-thread", idle_t),
-	ID("shunt-inline", idle_i),
-	ID("shunt-preload", idle_p),
+	ID("kernel", idle_k, IDF, .note = NOTE_IDLE),
+	ID("shunt-thread", idle_t, IDF | BENCH_F_SMOKE),
+	ID("shunt-inline", idle_i, IDF),
+	ID("shunt-preload", idle_p, IDF),
 };
 
 static void __attribute__((constructor))

@@ -9,7 +9,8 @@
  *	kernel        kernel TCP over a veth pair between two namespaces (the baseline)
  *	kernel-lo     kernel TCP over loopback within one namespace
  *	shunt-thread  shunt's socket API, struct shunt_sys with its poller thread
- *	              (SHUNT_POLL_THREAD: waiters spin, then sleep on a futex)
+ *	              (SHUNT_POLL_THREAD: waiters sleep on a futex; with one CPU
+ *	              per process, as here, the default is not to spin first)
  *	shunt-inline  shunt's socket API, SHUNT_POLL_INLINE (waiters poll the NIC)
  *	shunt-raw     shunt's raw API, one thread polling the stack without pause
  * the shunt ones over DPDK net_memif between the two processes (shared
@@ -228,13 +229,14 @@ STREAMS(cps)
 	  .nargs = 1, .nargsets = 1, .args = { { size } }, figs_, ##__VA_ARGS__ }
 
 static const char NOTE_RR[] = "tcp_rr: round trip of one 64-byte message over one connection (TCP_NODELAY), "
-    "measured by the client per round trip; block: waits sleep (kernel recv(), shunt-thread futex after its "
-    "20 us spin); poll: waits spin (kernel recv(MSG_DONTWAIT) in a loop, shunt-inline/-raw poll the NIC)";
+    "measured by the client per round trip; block: waits sleep (kernel recv(), shunt-thread futex: with one CPU "
+    "per process spin_us and poller_spin_us default to 0); poll: waits spin (kernel recv(MSG_DONTWAIT) in a "
+    "loop, shunt-inline/-raw poll the NIC)";
 static const char NOTE_STREAM[] = "tcp_msgs/tcp_bulk: the server writes one message per call as fast as it "
     "can, the client reads 256 KiB at a time and counts bytes; one connection";
 static const char NOTE_CPS[] = "tcp_cps: one connection at a time: socket, connect, 64-byte request, "
-    "64-byte reply, the server closes, the client reads the end and closes; at most 9,000 per run (1,000 of "
-    "them warm-up; see the TIME_WAIT finding)";
+    "64-byte reply, the server closes, the client reads the end and closes; as many as the phases take (no cap: "
+    "a shunt run cycles the 28,232-port range several times over the server's TIME_WAITs)";
 static const char NOTE_TOPO[] = "kernel: two namespaces over veth; kernel-lo: loopback in one namespace; "
     "shunt-*: two processes over DPDK net_memif; server and client pinned to one core each";
 

@@ -23,6 +23,8 @@
  * Protocol with the harness, one line each on stdout:
  *	ready cpu=N pid=P           the server listens / the client is connected (idle)
  *	result key=value ...        the client's figures
+ *	stats key=value ...         socket API: the poller's counters
+ *	                            between two SIGUSR2 (peer.c)
  * Everything else goes to stderr.  Exit status 0 on success.
  */
 #ifndef SHUNT_BENCH_PEER_H
@@ -32,19 +34,6 @@
 #include <sys/types.h>
 #include <sys/socket.h>
 #include <netinet/in.h>
-
-/*
- * cps: connections per client process.  A shunt client can come back to a
- * 4-tuple the server still holds in TIME_WAIT after 9,072 connections (its
- * 16-bit ephemeral-port counter wraps at 65536, which is not a multiple of
- * the port range, so the sequence jumps back), and shunt's server then takes
- * the new SYN only about half the time (timestamp offsets are random per
- * connection, so RFC 6191's "newer timestamp" test is a coin toss): the
- * connection hangs in SYN_SENT.  See BENCHMARKS.md.  A run stays below that,
- * for the kernel too.
- */
-#define CPS_WARMUP_MAX	1000
-#define CPS_MAX		8000
 
 enum peer_api { API_KERNEL, API_SOCKET, API_RAW };
 enum peer_test { TEST_RR, TEST_STREAM, TEST_CPS, TEST_IDLE, TEST_MEM };
@@ -113,8 +102,9 @@ int sock_client(const struct peer_opts *o, struct net *n);
 struct shunt_stack;
 struct shunt_netif;
 struct shunt_stack *peer_stack_up(const struct peer_opts *o, struct shunt_netif **nif);
-/* The stack's counters and connections per state, to stderr. */
+/* The stack's counters and connections per state, and the DPDK port's counters, to stderr. */
 void peer_dump_stats(struct shunt_stack *s);
+extern struct shunt_netif *peer_nif;	/* the DPDK port of peer_stack_up, for peer_dump_stats */
 void peer_stack_down(struct shunt_stack *s, struct shunt_netif *nif);
 
 /* peer_mem.c */

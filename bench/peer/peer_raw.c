@@ -336,7 +336,7 @@ static void
 client_cps(const struct peer_opts *o, struct shunt_stack *s, struct peer_result *res)
 {
 	uint64_t t = peer_now(), t0, start = t + o->warmup_ms * 1000000ull, end = start + o->ms * 1000000ull;
-	int measuring = 0, warm = 0;
+	int measuring = 0;
 
 	if (peer_lat_init(res, LAT_CAP) != 0)
 		peer_die("out of memory");
@@ -357,7 +357,7 @@ client_cps(const struct peer_opts *o, struct shunt_stack *s, struct peer_result 
 			peer_die("reply of %llu bytes, want %u", (unsigned long long)c.got, o->size);
 		shunt_tcp_close(c.pcb);
 		t = peer_now();
-		if (!measuring && (t >= start || ++warm >= CPS_WARMUP_MAX)) {
+		if (!measuring && t >= start) {
 			measuring = 1;
 			start = t;
 			end = start + o->ms * 1000000ull;
@@ -366,7 +366,7 @@ client_cps(const struct peer_opts *o, struct shunt_stack *s, struct peer_result 
 		if (measuring) {
 			res->items++;
 			peer_lat_add(res, t - t0);
-			if (t >= end || res->items >= CPS_MAX)
+			if (t >= end)
 				break;
 		}
 	}

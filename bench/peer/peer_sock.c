@@ -373,7 +373,7 @@ client_cps(const struct peer_opts *o, struct net *n, struct peer_result *res, ch
 {
 	struct sockaddr_in sa = server_addr(o);
 	uint64_t t = peer_now(), start = t + o->warmup_ms * 1000000ull, end = start + o->ms * 1000000ull, t0;
-	int measuring = 0, warm = 0;
+	int measuring = 0;
 
 	if (peer_lat_init(res, LAT_CAP) != 0)
 		peer_die("out of memory");
@@ -397,7 +397,7 @@ client_cps(const struct peer_opts *o, struct net *n, struct peer_result *res, ch
 			peer_die("no end of stream after the reply (%zd, %s)", r, strerror(errno));
 		n->close(n, fd);
 		t = peer_now();
-		if (!measuring && (t >= start || ++warm >= CPS_WARMUP_MAX)) {
+		if (!measuring && t >= start) {
 			measuring = 1;
 			start = t;
 			end = start + o->ms * 1000000ull;
@@ -406,7 +406,7 @@ client_cps(const struct peer_opts *o, struct net *n, struct peer_result *res, ch
 		if (measuring) {
 			res->items++;
 			peer_lat_add(res, t - t0);
-			if (t >= end || res->items >= CPS_MAX)
+			if (t >= end)
 				break;
 		}
 	}

@@ -18,6 +18,8 @@
 
 #define LINK_WAIT_MS	10000
 
+struct shunt_netif *peer_nif;
+
 static int
 parse_cidr(const char *str, uint32_t *addr, uint32_t *mask)
 {
@@ -88,12 +90,14 @@ peer_stack_up(const struct peer_opts *o, struct shunt_netif **nifp)
 		}
 	}
 	*nifp = nif;
+	peer_nif = nif;
 	return s;
 }
 
 void
 peer_stack_down(struct shunt_stack *s, struct shunt_netif *nif)
 {
+	peer_nif = NULL;
 	shunt_netif_remove(nif);
 	shunt_stack_destroy(s);
 	shunt_dpdk_fini();

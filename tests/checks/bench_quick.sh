@@ -3,8 +3,9 @@
 # and its helpers (shunt-peer, shunt-callcost) and runs every micro benchmark
 # briefly, plus a few macro ones once each (--bench_macro=smoke: 64-byte
 # ping-pong on the kernel over veth and shunt's raw API over net_memif, the
-# intercepted-call cost, the in-process round trip) -- bench-quick-run,
-# bounded to 60 s (it takes about 10).  The multi-process ones need root and
+# intercepted-call cost, the in-process round trip, the idle CPU and poller
+# sleeps of a thread-mode pair) -- bench-quick-run, bounded to 60 s (it takes
+# about 10).  The multi-process ones need root and
 # DPDK's net_memif; without them they are reported as skipped, not failed.
 # Fails when the harness fails: a build error, a benchmark that reports an
 # error, a pool leak or a retransmission on the lossless bench wire.  Figures
