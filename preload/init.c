@@ -172,7 +172,9 @@ bring_up(void)
 	pthread_sigmask(SIG_SETMASK, &poller_mask, NULL);
 	shunt_sys_config_init(&ycfg);
 	ycfg.mode = c->poll_inline ? SHUNT_POLL_INLINE : SHUNT_POLL_THREAD;
-	if (c->spin_us >= 0)
+	if (c->spin_us >= 0 && c->poll_inline)
+		ycfg.inline_poll_us = (uint32_t)c->spin_us;	/* a waiting call polls the NIC, this long */
+	else if (c->spin_us >= 0)
 		ycfg.spin_us = (uint32_t)c->spin_us;
 	shim.sys = shunt_sys_create(shim.stack, &ycfg, &err);
 	pthread_sigmask(SIG_SETMASK, &app_mask, NULL);

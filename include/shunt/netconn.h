@@ -34,6 +34,8 @@ struct shunt_sys_config {
 	enum shunt_poll_mode mode;
 	uint32_t spin_us;		/* waiters spin this long before sleeping (SHUNT_SPIN_US) */
 	uint32_t poller_spin_us;	/* the poller keeps spinning this long after the last packet */
+	int poller_yield;		/* ... yielding the CPU on each round (it shares one CPU with the application) */
+	uint32_t inline_poll_us;	/* inline mode: a waiter polls the NIC this long, then sleeps */
 	uint32_t poller_max_sleep_us;	/* longest idle sleep of the poller */
 	int poller_cpu;			/* pin the poller to this CPU; -1 = no pinning */
 	int no_poller;			/* the application drives shunt_sys_poll() itself */

@@ -83,8 +83,15 @@ sys_wait(struct shunt_sys *sys, struct waitq *w, uint64_t deadline, int always_e
 	pthread_mutex_unlock(&sys->lock);
 	now = sys_now();
 	if (sys->cfg.mode == SHUNT_POLL_INLINE) {
-		/* Poll the NIC ourselves until our condition changes: lowest latency, one busy core. */
-		for (;;) {
+		/*
+		 * Poll the NIC ourselves until our condition changes (lowest
+		 * latency, one busy core), for inline_poll_us at most: then sleep
+		 * like a thread-mode waiter and leave the NIC to the poller.
+		 */
+		uint64_t poll_end = now + (uint64_t)sys->cfg.inline_poll_us * 1000ull;
+		unsigned rounds = 0;
+
+		while (now < poll_end) {
 			if (atomic_load_explicit(&w->seq, memory_order_acquire) != seq)
 				goto woken;
 			if (pthread_mutex_trylock(&sys->lock) == 0) {
@@ -96,14 +103,17 @@ sys_wait(struct shunt_sys *sys, struct waitq *w, uint64_t deadline, int always_e
 			}
 			if (atomic_load_explicit(&w->seq, memory_order_acquire) != seq)
 				goto woken;
-			if (deadline != 0 && sys_now() >= deadline) {
+			if ((++rounds & 63) != 0)
+				continue;
+			now = sys_now();
+			if (deadline != 0 && now >= deadline) {
 				ret = -ETIMEDOUT;
 				goto out;
 			}
 		}
 	}
 	spin_end = now + (uint64_t)sys->cfg.spin_us * 1000ull;
-	while (sys->cfg.spin_us != 0 && now < spin_end) {
+	while (sys->cfg.spin_us != 0 && now < spin_end && sys->cfg.mode != SHUNT_POLL_INLINE) {
 		int i;
 
 		for (i = 0; i < 64; i++) {
@@ -172,7 +182,17 @@ shunt_sys_config_init(struct shunt_sys_config *cfg)
 	 * instead of 66 µs): then both go to sleep at once.
 	 */
 	cfg->spin_us = one_cpu ? 0 : 20;
-	cfg->poller_spin_us = one_cpu ? 0 : 200;
+	/*
+	 * The poller, though, must keep looking at the NIC for a while after
+	 * traffic even then: a memif or af_packet port has no interrupt to wake
+	 * it, and a reply that lands while it sleeps waits for the sleep's end
+	 * (86 µs ping-pong instead of 21).  Sharing the CPU, it yields on every
+	 * round, so an application thread that has work runs first.
+	 */
+	cfg->poller_spin_us = 200;
+	cfg->poller_yield = one_cpu;
+	/* An idle inline program must not keep a core busy for ever (Onload's and VMA's polls are bounded too). */
+	cfg->inline_poll_us = 100000;
 	cfg->poller_max_sleep_us = 1000;
 	cfg->poller_cpu = -1;
 }
@@ -300,7 +320,10 @@ poller_main(void *arg)
 			continue;
 		}
 		if (sys->cfg.mode == SHUNT_POLL_THREAD && now - last_busy < (uint64_t)sys->cfg.poller_spin_us * 1000ull) {
-			cpu_relax();
+			if (sys->cfg.poller_yield)
+				sched_yield();
+			else
+				cpu_relax();
 			continue;
 		}
 		/*
