@@ -60,6 +60,7 @@ struct dpdk_port {
 	int multiseg;			/* the PMD takes mbuf chains */
 	int zero_copy;			/* pbuf payload may be attached as external buffers */
 	int need_prepare;		/* offloads in use: run rte_eth_tx_prepare */
+	int trust_csum;			/* shunt_dpdk_port_config.trust_csum: no sums either way */
 	/*
 	 * The PMD's (software) L4 checksum sums every segment as if it began
 	 * at an even offset of the payload: wrong whenever a segment before

@@ -263,6 +263,10 @@ port_setup(struct dpdk_port *dp, const struct shunt_dpdk_port_config *cfg, struc
 	ntx = cfg->tx_desc != 0 ? cfg->tx_desc :
 	    info.default_txportconf.ring_size != 0 ? info.default_txportconf.ring_size : DEF_DESC;
 	pick_offloads(dp, &info, mask, &caps);
+	dp->trust_csum = cfg->trust_csum;
+	if (dp->trust_csum)
+		caps |= SHUNT_NETIF_CAP_TX_IP4_CSUM | SHUNT_NETIF_CAP_TX_UDP_CSUM | SHUNT_NETIF_CAP_TX_TCP_CSUM |
+		    SHUNT_NETIF_CAP_RX_CSUM;
 	dp->multiseg = (dp->tx_offloads & RTE_ETH_TX_OFFLOAD_MULTI_SEGS) != 0;
 	/*
 	 * Handing pbuf memory to the device needs its IO address.  With IOVA as

@@ -158,6 +158,9 @@ apply(struct shim_config *c, const char *key, const char *v, char *err, size_t e
 	} else if (strcmp(key, "SHUNT_EXIT_DRAIN_MS") == 0) {
 		if (parse_int(v, 0, 600000, &c->exit_drain_ms) != 0)
 			BAD("0..600000 ms");
+	} else if (strcmp(key, "SHUNT_TRUST_CSUM") == 0) {
+		if (parse_int(v, 0, 1, &c->trust_csum) != 0)
+			BAD("0 or 1");
 	} else if (strcmp(key, "SHUNT_STATS") == 0) {
 		if (parse_int(v, 0, 1, &c->stats_at_exit) != 0)
 			BAD("0 or 1");
@@ -191,7 +194,7 @@ apply(struct shim_config *c, const char *key, const char *v, char *err, size_t e
 static const char *const keys[] = {
 	"SHUNT_LOG", "SHUNT_IP", "SHUNT_GW", "SHUNT_MAC", "SHUNT_DPDK", "SHUNT_PORT", "SHUNT_POLL",
 	"SHUNT_SPIN_US", "SHUNT_SNDBUF", "SHUNT_RCVBUF", "SHUNT_CC", "SHUNT_PCAP", "SHUNT_RULES",
-	"SHUNT_STATS", "SHUNT_DISABLE", "SHUNT_EXIT_DRAIN_MS",
+	"SHUNT_STATS", "SHUNT_DISABLE", "SHUNT_EXIT_DRAIN_MS", "SHUNT_TRUST_CSUM",
 };
 
 static int
@@ -281,10 +284,10 @@ shim_read_config(void)
 	{
 		char a[16], m[16], g[16];
 
-		shim_log(LOG_INFO, "config: ip %s mask %s gw %s dpdk '%s' poll %s spin_us %d log %d rules %d%s%s",
+		shim_log(LOG_INFO, "config: ip %s mask %s gw %s dpdk '%s' poll %s spin_us %d log %d rules %d%s%s%s",
 		    shunt_ip4_str(c->ip, a), shunt_ip4_str(c->mask, m), c->gw ? shunt_ip4_str(c->gw, g) : "none",
 		    c->dpdk, c->poll_inline ? "inline" : "thread", c->spin_us, c->loglevel, c->nrules,
-		    c->pcap[0] ? " pcap " : "", c->pcap);
+		    c->pcap[0] ? " pcap " : "", c->pcap, c->trust_csum ? " trust_csum" : "");
 	}
 }
 

@@ -139,6 +139,7 @@ bring_up(void)
 	shunt_dpdk_port_config_init(&pcfg);
 	if (c->port[0])
 		pcfg.port_name = c->port;
+	pcfg.trust_csum = c->trust_csum;
 	shim.nif = shunt_dpdk_netif_create(shim.stack, &pcfg, &err, errbuf, sizeof(errbuf));
 	if (shim.nif == NULL) {
 		shim_log(LOG_ERR, "SHUNT_DPDK: port: %s; running on the kernel", errbuf);

@@ -31,6 +31,8 @@ usage(FILE *f)
 	    "  --spin-us N        how long a waiting call spins before sleeping (SHUNT_SPIN_US)\n"
 	    "  --rule R           shunt|kernel:A.B.C.D/N[:port], repeatable, first match wins (SHUNT_RULES)\n"
 	    "  --pcap FILE        record shunt's traffic (SHUNT_PCAP)\n"
+	    "  --trust-csum       the DPDK wire is memory shared with another shunt (net_memif): no checksums\n"
+	    "                     (SHUNT_TRUST_CSUM=1; never for a wire to anything else)\n"
 	    "  --log LEVEL        error, warn, info or debug (SHUNT_LOG)\n"
 	    "  --stats            print shunt's counters when the program exits (SHUNT_STATS)\n"
 	    "  --config FILE      read KEY=VALUE settings from FILE (SHUNT_CONFIG)\n"
@@ -89,6 +91,7 @@ main(int argc, char **argv)
 		{ "pcap", required_argument, NULL, 'c' },
 		{ "log", required_argument, NULL, 'l' },
 		{ "stats", no_argument, NULL, 'S' },
+		{ "trust-csum", no_argument, NULL, 'T' },
 		{ "config", required_argument, NULL, 'C' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -111,6 +114,7 @@ main(int argc, char **argv)
 		case 'c': setenv("SHUNT_PCAP", optarg, 1); break;
 		case 'l': setenv("SHUNT_LOG", optarg, 1); break;
 		case 'S': setenv("SHUNT_STATS", "1", 1); break;
+		case 'T': setenv("SHUNT_TRUST_CSUM", "1", 1); break;
 		case 'C': setenv("SHUNT_CONFIG", optarg, 1); break;
 		case 'h':
 			usage(stdout);

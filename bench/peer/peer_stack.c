@@ -70,6 +70,12 @@ peer_stack_up(const struct peer_opts *o, struct shunt_netif **nifp)
 	if (s == NULL)
 		peer_die("shunt_stack_create: %s", strerror(-err));
 	shunt_dpdk_port_config_init(&pc);
+	/*
+	 * A memif wire joins two shunt-peers through memory: no checksums either
+	 * way (SHUNT_TRUST_CSUM), as the kernel's veth, the baseline, computes
+	 * none.  PEER_CSUM=1 computes them anyway (what that costs: BENCHMARKS.md).
+	 */
+	pc.trust_csum = strstr(o->dpdk, "net_memif") != NULL && getenv("PEER_CSUM") == NULL;
 	nif = shunt_dpdk_netif_create(s, &pc, &err, eb, sizeof(eb));
 	if (nif == NULL)
 		peer_die("DPDK port: %s", eb);

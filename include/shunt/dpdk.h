@@ -60,6 +60,14 @@ struct shunt_dpdk_port_config {
 	 */
 	uint32_t caps_mask;
 	int promiscuous;		/* accept frames for any MAC (the stack still filters) */
+	/*
+	 * A wire that cannot corrupt, to a peer that trusts it too (net_memif
+	 * between two shunt processes): no checksums are computed on send nor
+	 * verified on receive, as Linux does across a veth pair.  Never for a
+	 * wire that leaves the machine, nor for a peer that checks sums (VPP,
+	 * a kernel behind net_tap): it would drop every frame.
+	 */
+	int trust_csum;
 	const char *name;		/* netif name in logs; NULL: the ethdev name */
 };
 
