@@ -230,15 +230,16 @@ STREAMS(cps)
 
 static const char NOTE_RR[] = "tcp_rr: round trip of one 64-byte message over one connection (TCP_NODELAY), "
     "measured by the client per round trip; block: waits sleep (kernel recv(), shunt-thread futex: with one CPU "
-    "per process spin_us and poller_spin_us default to 0); poll: waits spin (kernel recv(MSG_DONTWAIT) in a "
-    "loop, shunt-inline/-raw poll the NIC)";
+    "per process the waiter does not spin, its poller thread polls for 200 us after traffic, yielding the CPU each "
+    "round); poll: waits spin (kernel recv(MSG_DONTWAIT) in a loop, shunt-inline/-raw poll the NIC)";
 static const char NOTE_STREAM[] = "tcp_msgs/tcp_bulk: the server writes one message per call as fast as it "
     "can, the client reads 256 KiB at a time and counts bytes; one connection";
 static const char NOTE_CPS[] = "tcp_cps: one connection at a time: socket, connect, 64-byte request, "
     "64-byte reply, the server closes, the client reads the end and closes; as many as the phases take (no cap: "
     "a shunt run cycles the 28,232-port range several times over the server's TIME_WAITs)";
 static const char NOTE_TOPO[] = "kernel: two namespaces over veth; kernel-lo: loopback in one namespace; "
-    "shunt-*: two processes over DPDK net_memif; server and client pinned to one core each";
+    "shunt-*: two processes over DPDK net_memif with trust_csum (no checksums, as the kernel's veth; PEER_CSUM=1 "
+    "computes them); server and client pinned to one core each";
 
 static const struct bench_def defs[] = {
 	MACRO("tcp_rr/block", "kernel", k_veth_block, 64, MF, RR_FIGS, .note = NOTE_RR),
