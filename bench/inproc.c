@@ -9,6 +9,11 @@
  *	shunt   two shunt stacks on the in-memory link (stack/netif/link.c: it
  *	        copies each frame, as a wire would), real clock, raw API; the
  *	        server echoes from its recv callback; one thread polls both
+ *	shunt-socket  the same, but the client sends and receives through the
+ *	        socket API (shunt_send / shunt_recv with MSG_DONTWAIT on a
+ *	        struct shunt_sys without a poller thread, polled by this one):
+ *	        its difference from `shunt` is the price of one send() and one
+ *	        recv() through the netconn and socket layers
  * A round trip is two data segments and whatever ACKs the stacks send.
  */
 #include <errno.h>
@@ -17,10 +22,14 @@
 #include <unistd.h>
 #include <sys/socket.h>
 #include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <shunt/stack.h>
 #include <shunt/netif.h>
 #include <shunt/pbuf.h>
 #include <shunt/tcp.h>
+#include <shunt/netconn.h>
+#include <shunt/socket.h>
 #include "bench.h"
 #include "kernsock.h"
 
@@ -34,6 +43,8 @@ struct ipfix {
 	struct shunt_tcp_pcb *cli, *lst;
 	uint64_t got;
 	int connected, err;
+	struct shunt_sys *sys;	/* shunt-socket: the client's socket layer on s[0] */
+	int fd;
 };
 
 static uint8_t buf[2048];
@@ -94,7 +105,7 @@ on_err(void *arg, int err)
 }
 
 static int
-ipfix_init(struct ipfix *fx)
+ipfix_init(struct ipfix *fx, int sock)
 {
 	static const uint8_t mac[2][6] = { { 2, 0, 0xc6, 0x12, 5, 1 }, { 2, 0, 0xc6, 0x12, 5, 2 } };
 	struct shunt_stack_config c;
@@ -123,20 +134,52 @@ ipfix_init(struct ipfix *fx)
 			return err;
 		shunt_arp_add_static(fx->s[1 - i], ip[i], mac[i]);
 	}
+	fx->fd = -1;
 	fx->lst = shunt_tcp_new(fx->s[1]);
-	fx->cli = shunt_tcp_new(fx->s[0]);
-	if (fx->lst == NULL || fx->cli == NULL)
+	if (fx->lst == NULL)
 		return -ENOMEM;
 	shunt_tcp_accept(fx->lst, srv_accept);
+	err = shunt_tcp_bind(fx->lst, ip[1], htons(PORT));
+	if (err == 0)
+		err = shunt_tcp_listen(fx->lst, 4);
+	if (err != 0)
+		return err;
+	if (sock) {
+		struct shunt_sys_config sc;
+		struct sockaddr_in sa;
+		int one = 1;
+
+		shunt_sys_config_init(&sc);
+		sc.no_poller = 1;
+		fx->sys = shunt_sys_create(fx->s[0], &sc, &err);
+		if (fx->sys == NULL)
+			return err;
+		fx->fd = shunt_socket(fx->sys, AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+		if (fx->fd < 0)
+			return -errno;
+		shunt_setsockopt(fx->sys, fx->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+		memset(&sa, 0, sizeof(sa));
+		sa.sin_family = AF_INET;
+		sa.sin_addr.s_addr = ip[1];
+		sa.sin_port = htons(PORT);
+		if (shunt_connect(fx->sys, fx->fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 && errno != EINPROGRESS)
+			return -errno;
+		for (i = 0; i < 100000; i++) {
+			shunt_sys_poll(fx->sys);
+			shunt_stack_poll(fx->s[1]);
+			if (shunt_connect(fx->sys, fx->fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 || errno == EISCONN)
+				return 0;
+		}
+		return -ETIMEDOUT;
+	}
+	fx->cli = shunt_tcp_new(fx->s[0]);
+	if (fx->cli == NULL)
+		return -ENOMEM;
 	shunt_tcp_arg(fx->cli, fx);
 	shunt_tcp_recv(fx->cli, cli_recv);
 	shunt_tcp_err(fx->cli, on_err);
 	shunt_tcp_setopt(fx->cli, SHUNT_TCP_OPT_NODELAY, 1);
-	err = shunt_tcp_bind(fx->lst, ip[1], htons(PORT));
-	if (err == 0)
-		err = shunt_tcp_listen(fx->lst, 4);
-	if (err == 0)
-		err = shunt_tcp_connect(fx->cli, ip[1], htons(PORT), cli_connected);
+	err = shunt_tcp_connect(fx->cli, ip[1], htons(PORT), cli_connected);
 	if (err != 0)
 		return err;
 	for (i = 0; i < 100000 && !fx->connected; i++) {
@@ -153,6 +196,8 @@ ipfix_fini(struct ipfix *fx)
 
 	if (fx->cli != NULL)
 		shunt_tcp_abort(fx->cli);
+	if (fx->sys != NULL)
+		shunt_sys_destroy(fx->sys);	/* closes the socket */
 	if (fx->lst != NULL)
 		shunt_tcp_close(fx->lst);
 	for (i = 0; i < 1000; i++) {
@@ -180,6 +225,32 @@ rt_shunt(struct ipfix *fx, uint32_t size, uint64_t *want)
 		shunt_stack_poll(fx->s[0]);
 		if (fx->err != 0 || ++spins > 1000000)
 			return fx->err != 0 ? fx->err : -ETIMEDOUT;
+	}
+	return 0;
+}
+
+/* One round trip with the client on the socket API; 0 or -errno. */
+static int
+rt_socket(struct ipfix *fx, uint32_t size)
+{
+	char b[2048];
+	uint64_t spins = 0;
+	size_t got = 0;
+
+	if (shunt_send(fx->sys, fx->fd, buf, size, MSG_DONTWAIT | MSG_NOSIGNAL) != (ssize_t)size)
+		return -errno;
+	while (got < size) {
+		ssize_t r;
+
+		shunt_stack_poll(fx->s[1]);
+		shunt_sys_poll(fx->sys);
+		r = shunt_recv(fx->sys, fx->fd, b, size - got, MSG_DONTWAIT);
+		if (r > 0)
+			got += (size_t)r;
+		else if (r == 0 || errno != EAGAIN)
+			return r == 0 ? -ECONNRESET : -errno;
+		if (++spins > 1000000)
+			return -ETIMEDOUT;
 	}
 	return 0;
 }
@@ -215,7 +286,8 @@ rt_kernel(int c, int s, uint32_t size)
 static void
 bm_inproc(struct bench_state *st)
 {
-	int kernel = bench_udata(st) != NULL;
+	const char *mode = bench_udata(st);
+	int kernel = mode != NULL && strcmp(mode, "kernel") == 0, sock = mode != NULL && strcmp(mode, "socket") == 0;
 	uint32_t size = (uint32_t)bench_arg(st, 0);
 	struct bench_lat lat;
 	struct ipfix fx;
@@ -229,7 +301,7 @@ bm_inproc(struct bench_state *st)
 	if (kernel)
 		err = kern_tcp_pair(&c, &s);
 	else
-		err = ipfix_init(&fx);
+		err = ipfix_init(&fx, sock);
 	if (err != 0) {
 		bench_error(st, "setup: %s", strerror(-err));
 		goto out;
@@ -239,7 +311,7 @@ bm_inproc(struct bench_state *st)
 		start = t + (bench_smoke() ? WARMUP_NS / 10 : WARMUP_NS);
 		end = start + (uint64_t)bench_macro_ms() * 1000000ull;
 		for (;;) {
-			err = kernel ? rt_kernel(c, s, size) : rt_shunt(&fx, size, &want);
+			err = kernel ? rt_kernel(c, s, size) : sock ? rt_socket(&fx, size) : rt_shunt(&fx, size, &want);
 			if (err != 0) {
 				bench_error(st, "round trip: %s", strerror(-err));
 				goto out;
@@ -275,7 +347,9 @@ out:
 
 static const char NOTE_IP[] = "inproc_rr: one thread, one core, both ends in the harness: kernel over "
     "loopback (send/recv, 4 system calls per round trip), shunt two stacks on the in-memory link (copies each "
-    "frame), raw API; the cost of the stacks without a NIC or a second core";
+    "frame), raw API; the cost of the stacks without a NIC or a second core; shunt-socket: the client through "
+    "the socket API (send/recv, MSG_DONTWAIT, a sys without poller thread): less shunt = one send() and one recv() "
+    "through the socket and netconn layers";
 
 #define IPF		(BENCH_F_MACRO | BENCH_F_MANUAL_TIME | BENCH_F_SMOKE)
 #define IPFIGS		.figs = { { "p50", "us", 1000, 0, 0 }, { "p99", "us", 1000, 0, 0.35 }, \
@@ -286,6 +360,8 @@ static const struct bench_def defs[] = {
 	  .nargsets = 1, .args = { { 64 } }, IPFIGS, .note = NOTE_IP },
 	{ .family = "inproc_rr", .variant = "shunt", .fn = bm_inproc, .flags = IPF, .nargs = 1, .nargsets = 1,
 	  .args = { { 64 } }, IPFIGS },
+	{ .family = "inproc_rr", .variant = "shunt-socket", .fn = bm_inproc, .udata = "socket", .flags = IPF,
+	  .nargs = 1, .nargsets = 1, .args = { { 64 } }, IPFIGS },
 };
 
 static void __attribute__((constructor))
