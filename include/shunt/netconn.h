@@ -33,6 +33,7 @@ enum shunt_poll_mode {
 struct shunt_sys_config {
 	enum shunt_poll_mode mode;
 	uint32_t spin_us;		/* waiters spin this long before sleeping (SHUNT_SPIN_US) */
+	int spin_polls;			/* ... polling the NIC themselves (their poller shares their one CPU) */
 	uint32_t poller_spin_us;	/* the poller keeps spinning this long after the last packet */
 	int poller_yield;		/* ... yielding the CPU on each round (it shares one CPU with the application) */
 	uint32_t inline_poll_us;	/* inline mode: a waiter polls the NIC this long, then sleeps */

@@ -612,3 +612,15 @@ TEST(mt_eight_threads_inline_polling)
 	cfg.mode = SHUNT_POLL_INLINE;
 	stress(&cfg, 16, 50);
 }
+
+TEST(mt_eight_threads_waiters_poll_for_their_spin)
+{
+	struct shunt_sys_config cfg;
+
+	/* Thread mode as on a one-CPU affinity: waiters poll the link themselves for spin_us, then sleep. */
+	shunt_sys_config_init(&cfg);
+	cfg.spin_polls = 1;
+	cfg.spin_us = 50;
+	cfg.poller_yield = 1;
+	stress(&cfg, 16, 50);
+}
