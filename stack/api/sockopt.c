@@ -114,8 +114,8 @@ sock_apply_opts(struct shunt_sock *sk)
 		if (sk->ttl > 0)
 			tcp_opt(sk, SHUNT_TCP_OPT_TTL, sk->ttl);
 		tcp_opt(sk, SHUNT_TCP_OPT_TOS, sk->tos);
-		if (sk->cc[0])
-			shunt_tcp_set_cc(nc->pcb.tcp, sk->cc);
+		if (sk->cc != 0)
+			shunt_tcp_set_cc(nc->pcb.tcp, sk->cc == SOCK_CC_CUBIC ? "cubic" : "newreno");
 	}
 }
 
@@ -302,9 +302,11 @@ sock_setopt(struct shunt_sock *sk, int level, int name, const void *val, socklen
 			name_buf[n] = '\0';
 			if (strcmp(name_buf, "reno") == 0)
 				strcpy(name_buf, "newreno");
+			if (strcmp(name_buf, "cubic") != 0 && strcmp(name_buf, "newreno") != 0)
+				return -ENOENT;	/* Linux: no such algorithm */
 			if (nc->pcb.tcp != NULL && (r = shunt_tcp_set_cc(nc->pcb.tcp, name_buf)) != 0)
 				return r;
-			memcpy(sk->cc, name_buf, sizeof(sk->cc));
+			sk->cc = strcmp(name_buf, "cubic") == 0 ? SOCK_CC_CUBIC : SOCK_CC_NEWRENO;
 			return 0;
 		}
 		if ((r = get_int(val, len, &v)) != 0)
@@ -447,7 +449,8 @@ sock_getopt(struct shunt_sock *sk, int level, int name, void *val, socklen_t *le
 		case TCP_INFO:
 			return get_tcp_info(sk, val, len);
 		case TCP_CONGESTION: {
-			const char *n = pcb != NULL ? shunt_tcp_get_cc(pcb) : (sk->cc[0] ? sk->cc : "cubic");
+			const char *n = pcb != NULL ? shunt_tcp_get_cc(pcb) :
+			    sk->cc == SOCK_CC_NEWRENO ? "newreno" : "cubic";
 			char out[16] = { 0 };
 			socklen_t k = *len < 16 ? *len : 16;
 
@@ -511,7 +514,7 @@ sock_inherit_opts(struct shunt_sock *child, const struct shunt_sock *l)
 	child->rcvbuf = l->rcvbuf;
 	child->ttl = l->ttl;
 	child->tos = l->tos;
-	memcpy(child->cc, l->cc, sizeof(child->cc));
+	child->cc = l->cc;
 	nc->rcv_timeout_ms = l->nc->rcv_timeout_ms;
 	nc->snd_timeout_ms = l->nc->snd_timeout_ms;
 	nc->lowat = l->nc->lowat;

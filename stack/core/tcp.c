@@ -566,6 +566,7 @@ shunt_tcp_listen(struct shunt_tcp_pcb *pcb, int backlog)
 		if (q->local_port == pcb->local_port && addr_overlap(q->local_ip, pcb->local_ip) &&
 		    !((q->flags & TF_REUSEPORT) && (pcb->flags & TF_REUSEPORT)))
 			return -EADDRINUSE;
+	pcb->cookie_sent = 0;	/* shares its word with first_rtx_time, which a listener never uses */
 	tcp_set_state(pcb, SHUNT_TCP_LISTEN);
 	pcb->backlog = (uint16_t)(backlog < 1 ? 1 : backlog > 65535 ? 65535 : backlog);
 	listen_hash_insert(pcb);

@@ -87,7 +87,6 @@ uint64_t sys_deadline(uint32_t timeout_ms);
 struct shunt_netconn {
 	struct shunt_sys *sys;
 	struct shunt_netconn *anext, **apprev;	/* sys->all */
-	uint8_t type;
 	uint32_t flags;
 	int refs;
 	union {
@@ -106,9 +105,11 @@ struct shunt_netconn {
 	int err;				/* pending error, positive errno (SO_ERROR) */
 	uint32_t rcv_timeout_ms, snd_timeout_ms;
 	uint32_t lowat;
-	int linger_on, linger_s;
+	int linger_s;
 	uint32_t bind_ip;			/* what the user bound (kept across a new PCB) */
 	uint16_t bind_port;
+	uint8_t type;
+	uint8_t linger_on;
 	struct waitq wq;
 	/*
 	 * The socket layer's hook: readiness may have changed.  key says what
@@ -173,8 +174,11 @@ struct shunt_sock {
 	uint8_t closed;
 	uint8_t domain, protocol;
 	uint8_t reuseaddr : 1, reuseport : 1, keepalive : 1, nodelay : 1, cork : 1, broadcast : 1;
-	char cc[16];
+	uint8_t cc;			/* TCP_CONGESTION asked for: SOCK_CC_*, 0 = the stack's default */
 };
+
+#define SOCK_CC_CUBIC	1
+#define SOCK_CC_NEWRENO	2
 
 struct epitem {
 	struct shunt_epoll *ep;

@@ -121,6 +121,7 @@ struct shunt_tcp_pcb {
 	uint16_t peer_mss;
 	uint16_t rcv_mss;			/* estimate of the peer's segment size (delayed ACKs) */
 	uint16_t adv_mss;			/* the MSS we offered in our SYN */
+	uint16_t dupacks;
 	uint32_t cwnd, ssthresh;
 	uint32_t recover;			/* RFC 6582 recover / RFC 6675 RecoveryPoint */
 	uint32_t high_rxt;			/* retransmitted up to here in this recovery */
@@ -128,7 +129,6 @@ struct shunt_tcp_pcb {
 	uint32_t rtx_mark;			/* snd_nxt when the current retransmissions went out */
 	uint32_t rtx_ts;			/* our TSval of the last retransmission */
 	uint32_t bytes_acked;			/* for congestion avoidance byte counting */
-	uint16_t dupacks;
 	uint8_t nrtx;				/* consecutive RTO expiries */
 	uint8_t nprobes;			/* persist / keepalive probes unanswered */
 	uint8_t pbackoff;			/* persist timer backoff (kept while the window stays shut) */
@@ -144,24 +144,24 @@ struct shunt_tcp_pcb {
 	uint32_t sb_cur_off;			/* offset of sb_cur's first byte from snd_una */
 
 	/* SACK scoreboard: what the peer told us it holds above snd_una */
-	struct sack_range *sacked;		/* TCP_SACK_MAX, allocated on first use */
 	uint8_t nsacked;
 	uint8_t nsack_out;			/* SACK blocks to send */
 	uint16_t quickack;			/* segments still ACKed at once */
+	struct sack_range *sacked;		/* TCP_SACK_MAX, allocated on first use */
 	struct tcp_sack_block sack_out[TCP_MAX_SACK_BLOCKS];
 
 	/* receive side */
 	uint32_t irs, rcv_nxt, rcv_wnd, rcv_adv, last_ack_sent;
 	uint32_t rcv_buf;			/* SO_RCVBUF */
 	uint32_t rcv_unacked;			/* bytes received since the last ACK we sent */
-	struct shunt_pbuf *ooo;			/* out-of-order segments, sorted, qnext-linked */
 	uint32_t ooo_bytes;
+	struct shunt_pbuf *ooo;			/* out-of-order segments, sorted, qnext-linked */
 	struct shunt_pbuf *refused;		/* data the application refused, to offer again */
 
 	/* timestamps (RFC 7323) */
 	uint32_t ts_recent;
-	uint64_t ts_recent_age;			/* ns */
 	uint32_t ts_offset;
+	uint64_t ts_recent_age;			/* ns */
 
 	/* RTT (RFC 6298), microseconds */
 	uint32_t srtt_us, rttvar_us, rto_us;
@@ -179,9 +179,13 @@ struct shunt_tcp_pcb {
 	uint32_t keepidle_s, keepintvl_s;
 	uint8_t keepcnt;
 	uint8_t ttl, tos;
+	uint8_t dsack_pending;			/* receiver: dsack_out goes first in the next ACK */
 	uint32_t user_timeout_ms;
 	int32_t linger_s;			/* SO_LINGER: -1 off, 0 abortive close */
-	uint64_t first_rtx_time;		/* ns: start of the current retransmission run */
+	union {
+		uint64_t first_rtx_time;	/* connections, ns: start of the current retransmission run */
+		uint64_t cookie_sent;		/* listeners: when the last SYN cookie went out (ns, 0 never) */
+	};
 	/*
 	 * Undoing a window reduction that proves needless (as Linux does): the
 	 * episode's retransmissions were all reported duplicates by D-SACK
@@ -196,15 +200,13 @@ struct shunt_tcp_pcb {
 	uint16_t undo_degree;			/* segments SACKed above SND.UNA when it began */
 	uint8_t undo_ok;			/* the episode may still be undone */
 	uint8_t reordering;			/* DupThresh: how far the path is known to reorder, in segments */
-	uint8_t dsack_pending;			/* receiver: dsack_out goes first in the next ACK */
+	uint16_t backlog;			/* listeners: bound on unaccepted connections */
 	struct tcp_sack_block dsack_out;
 	uint32_t tlp_seq, tlp_end;		/* the tail loss probe in flight (TF_TLP_OUT) */
 
-	/* listener */
-	uint16_t backlog;			/* listeners: bound on unaccepted connections */
+	/* listener (and backlog above) */
 	uint16_t accept_pending;		/* listeners: children not yet accepted */
 	uint16_t syn_pending;			/* listeners: children in SYN_RECEIVED */
-	uint64_t cookie_sent;			/* listeners: when the last SYN cookie went out (ns, 0 never) */
 
 	/* application */
 	void *arg;
