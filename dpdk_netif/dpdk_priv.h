@@ -74,6 +74,7 @@ struct dpdk_port {
 	 * before anything newer (rxtx.c).  A ring (head, count) of TX_BACKLOG.
 	 */
 	int intr_epfd;			/* epoll set holding the Rx queue's interrupt, -1: none */
+	int intr_qfd;			/* the queue's interrupt descriptor itself (for a level check), -1: unknown */
 	uint16_t bl_head, bl_count;
 	uint64_t bl_stall_since;	/* TSC cycles: the oldest frame has waited since (0: moving) */
 	struct rte_mbuf *backlog[DPDK_TX_BACKLOG];
