@@ -47,6 +47,8 @@ extern struct dpdk_proc dpdk_proc;
 
 struct dpdk_port {
 	struct shunt_stack *stack;
+	struct shunt_netif *nif;	/* ours in the stack, for back-pressure */
+	int pressured;			/* we asked the stack to hold TCP data back */
 	uint16_t port_id;
 	uint16_t queue;
 	struct rte_mempool *pool;	/* receive buffers and transmit copies */

@@ -428,6 +428,7 @@ shunt_dpdk_netif_create(struct shunt_stack *s, const struct shunt_dpdk_port_conf
 		err = dpdk_error(eb, el, err, "%s: shunt_netif_add: %s", dp->name, strerror(-err));
 		goto fail;
 	}
+	dp->nif = nif;
 	return nif;
 fail:
 	if (errp != NULL)

@@ -495,6 +495,25 @@ tx_prepare(struct dpdk_port *dp, struct rte_mbuf **mb, uint16_t nb)
  */
 #define TX_STALL_MS	10
 
+/*
+ * Back-pressure: with this many frames waiting behind a full ring, TCP holds
+ * new data in its send buffers (shunt_netif_tx_pressure) until the backlog
+ * is down to BL_LOW: a sender faster than the wire then loses nothing here.
+ */
+#define BL_HIGH		256
+#define BL_LOW		64
+
+static void
+backlog_pressure(struct dpdk_port *dp)
+{
+	int on = dp->pressured ? dp->bl_count > BL_LOW : dp->bl_count >= BL_HIGH;
+
+	if (on != dp->pressured && dp->nif != NULL) {
+		dp->pressured = on;
+		shunt_netif_tx_pressure(dp->nif, on);
+	}
+}
+
 static void
 backlog_drop_all(struct dpdk_port *dp, uint64_t *counter)
 {
@@ -505,6 +524,7 @@ backlog_drop_all(struct dpdk_port *dp, uint64_t *counter)
 		(*counter)++;
 	}
 	dp->bl_stall_since = 0;
+	backlog_pressure(dp);
 }
 
 void
@@ -532,6 +552,7 @@ backlog_flush(struct dpdk_port *dp)
 			break;
 	}
 	dp->st.tx_frames += sent;
+	backlog_pressure(dp);
 	if (sent > 0 || dp->bl_count == 0) {
 		dp->bl_stall_since = 0;
 		return;
@@ -569,6 +590,7 @@ backlog_add(struct dpdk_port *dp, struct rte_mbuf **mb, uint16_t n)
 		held++;
 	}
 	dp->st.tx_deferred += held;
+	backlog_pressure(dp);
 	return held;
 }
 

@@ -69,6 +69,13 @@ SHUNT_API void shunt_netif_remove(struct shunt_netif *nif);
 SHUNT_API void *shunt_netif_priv(struct shunt_netif *nif);
 SHUNT_API struct shunt_stack *shunt_netif_stack(struct shunt_netif *nif);
 SHUNT_API const struct shunt_netif_info *shunt_netif_get_info(struct shunt_netif *nif);
+/*
+ * Back-pressure from a driver whose transmit queue is nearly full (on = 1)
+ * or has drained (on = 0): TCP holds back new data meanwhile, as Linux's TCP
+ * small queues do, instead of handing the driver frames it would drop, and
+ * sends it once the queue drains (within the next poll round).
+ */
+SHUNT_API void shunt_netif_tx_pressure(struct shunt_netif *nif, int on);
 
 /*
  * IPv4 configuration, network byte order.  gw may be 0 (no default route).

@@ -168,7 +168,7 @@ SHUNT_API uint32_t shunt_stack_destroy_checked(struct shunt_stack *s, struct shu
 	X(tcp_passive_open) X(tcp_conn_reset) X(tcp_conn_timeout) \
 	X(tcp_keepalive_tx) X(tcp_persist_tx) X(tcp_sack_rx) X(tcp_sack_tx) \
 	X(tcp_time_wait_reuse) X(tcp_time_wait_overflow) X(tcp_tso_tx) X(tcp_tlp) \
-	X(tcp_dsack_tx) X(tcp_dsack_rx) X(tcp_undo) X(tcp_reorder_seen)
+	X(tcp_dsack_tx) X(tcp_dsack_rx) X(tcp_undo) X(tcp_reorder_seen) X(tcp_txq_defer)
 
 struct shunt_stats {
 #define SHUNT_STATS_FIELD(n) uint64_t n;

@@ -69,6 +69,7 @@ shunt_netif_remove(struct shunt_netif *nif)
 	}
 	if (nif->ops->destroy != NULL)
 		nif->ops->destroy(nif);
+	shunt_netif_tx_pressure(nif, 0);
 	free(nif);
 }
 
@@ -230,4 +231,14 @@ int
 netif_is_bcast(const struct shunt_netif *nif, uint32_t ip)
 {
 	return ip == IP4_BCAST || (ip == nif->bcast && nif->netmask != IP4_BCAST);
+}
+
+void
+shunt_netif_tx_pressure(struct shunt_netif *nif, int on)
+{
+	on = on != 0;
+	if (nif->tx_pressure == on)
+		return;
+	nif->tx_pressure = on;
+	nif->stack->tx_pressure += on ? 1 : -1;
 }

@@ -11,6 +11,7 @@
 #include <sys/random.h>
 #include "priv/stack.h"
 #include "priv/eth.h"
+#include "priv/tcp.h"
 
 #ifndef SHUNT_VERSION
 #define SHUNT_VERSION "0.1.0"
@@ -268,6 +269,8 @@ shunt_stack_poll(struct shunt_stack *s)
 		}
 		total += n;
 	}
+	if (unlikely(s->tcp->ndeferred != 0 || s->tcp->defer_overflow) && s->tx_pressure == 0)
+		tcp_resume_deferred(s);
 	timer_run(s, s->now);
 	s->in_poll = 0;
 	netif_flush_all(s);

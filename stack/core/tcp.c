@@ -345,6 +345,7 @@ tcp_pcb_free(struct shunt_tcp_pcb *pcb)
 	}
 	lnext_remove(pcb);
 	tw_unlink(pcb);
+	tcp_defer_forget(pcb);
 	pcb_release_buffers(pcb);
 	t->count[pcb->state]--;
 	if (pcb->anext != NULL)

@@ -547,6 +547,68 @@ send_lost(struct shunt_tcp_pcb *pcb, uint32_t *pipe)
 	return sent;
 }
 
+/*
+ * Back-pressure (TCP small queues, in frames): while a netif's transmit
+ * queue is nearly full, new data stays in the send buffer, which is where
+ * it can wait without being dropped and retransmitted.  The connection is
+ * noted here and resumed by tcp_resume_deferred() when the pressure ends.
+ */
+static void
+tcp_defer(struct shunt_tcp_pcb *pcb)
+{
+	struct tcp_stack *t = pcb->stack->tcp;
+
+	if (pcb->txq_deferred)
+		return;
+	pcb->txq_deferred = 1;
+	STAT_INC(pcb->stack, tcp_txq_defer);
+	if (t->ndeferred < TCP_DEFER_MAX)
+		t->deferred[t->ndeferred++] = pcb;
+	else
+		t->defer_overflow = 1;
+}
+
+void
+tcp_defer_forget(struct shunt_tcp_pcb *pcb)
+{
+	struct tcp_stack *t = pcb->stack->tcp;
+	uint32_t i;
+
+	if (!pcb->txq_deferred)
+		return;
+	pcb->txq_deferred = 0;
+	for (i = 0; i < t->ndeferred; i++)
+		if (t->deferred[i] == pcb) {
+			t->deferred[i] = t->deferred[--t->ndeferred];
+			break;
+		}
+}
+
+void
+tcp_resume_deferred(struct shunt_stack *s)
+{
+	struct tcp_stack *t = s->tcp;
+	struct shunt_tcp_pcb *list[TCP_DEFER_MAX], *pcb;
+	uint32_t i, n = t->ndeferred;
+	int overflow = t->defer_overflow;
+
+	/* tcp_output may defer again (the pressure can come back at once): work on a copy. */
+	memcpy(list, t->deferred, n * sizeof(list[0]));
+	t->ndeferred = 0;
+	t->defer_overflow = 0;
+	for (i = 0; i < n; i++) {
+		list[i]->txq_deferred = 0;
+		tcp_output(list[i]);
+	}
+	if (overflow) {
+		for (pcb = t->all; pcb != NULL; pcb = pcb->anext)
+			if (pcb->txq_deferred) {
+				pcb->txq_deferred = 0;
+				tcp_output(pcb);
+			}
+	}
+}
+
 int
 tcp_output(struct shunt_tcp_pcb *pcb)
 {
@@ -621,6 +683,10 @@ tcp_output(struct shunt_tcp_pcb *pcb)
 				break;
 			if (!(pcb->flags & TF_NODELAY) && pipe > 0 && !fin_ready(pcb))
 				break;
+		}
+		if (unlikely(s->tx_pressure != 0)) {
+			tcp_defer(pcb);
+			break;
 		}
 		r = tcp_send_data_at(pcb, seq, len, 0);
 		if (r <= 0)

@@ -24,6 +24,7 @@ struct shunt_netif {
 	uint32_t bcast;
 	int up;
 	int announce_pending;		/* up, but the link was down: announce when it comes up */
+	int tx_pressure;		/* the driver asked TCP to hold back (shunt_netif_tx_pressure) */
 	int index;
 	int ntx;
 	struct shunt_pbuf *txq[NETIF_TX_BATCH];

@@ -41,6 +41,7 @@ struct shunt_stack {
 	void (*kick)(void *arg);	/* asks whoever polls to poll soon */
 	uint64_t wake_at;		/* the poller sleeps until then on interrupts (0: not asleep) */
 	int ints_armed;			/* netifs whose receive interrupt is armed (the first ones) */
+	int tx_pressure;		/* netifs under transmit back-pressure */
 	void *kick_arg;
 	uint64_t rng;			/* xorshift state, seeded from cfg.seed */
 	uint8_t secret[16];		/* keys ISNs and SYN cookies */

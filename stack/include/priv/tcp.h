@@ -179,7 +179,8 @@ struct shunt_tcp_pcb {
 	uint32_t keepidle_s, keepintvl_s;
 	uint8_t keepcnt;
 	uint8_t ttl, tos;
-	uint8_t dsack_pending;			/* receiver: dsack_out goes first in the next ACK */
+	uint8_t dsack_pending : 1;		/* receiver: dsack_out goes first in the next ACK */
+	uint8_t txq_deferred : 1;		/* new data held back by a netif's back-pressure (tcp_stack.deferred) */
 	uint32_t user_timeout_ms;
 	int32_t linger_s;			/* SO_LINGER: -1 off, 0 abortive close */
 	union {
@@ -225,6 +226,7 @@ struct shunt_tcp_pcb {
 
 
 #define TCP_BIND_HASH	4096
+#define TCP_DEFER_MAX	256
 #define TCP_LISTEN_HASH	1024
 
 struct tcp_stack {
@@ -245,6 +247,10 @@ struct tcp_stack {
 	const struct tcp_cc_ops *default_cc;
 	uint32_t ooo_bytes;			/* out-of-order data held by all connections */
 	struct shunt_tcp_pcb *input_pcb;	/* the connection a segment is being processed for */
+	/* Connections holding new data back while a netif is under back-pressure, resumed when it ends. */
+	struct shunt_tcp_pcb *deferred[TCP_DEFER_MAX];
+	uint32_t ndeferred;
+	int defer_overflow;			/* more than fit: the rest are found by their txq_deferred bit */
 };
 
 /* Stack-wide tunables, taken from the stack config in ns/us. */
@@ -310,6 +316,9 @@ int tcp_retry_refused(struct shunt_tcp_pcb *pcb);
 
 /* tcp_output.c */
 int tcp_output(struct shunt_tcp_pcb *pcb);
+/* A netif's back-pressure ended: send what the held-back connections have (tcp_output.c). */
+void tcp_resume_deferred(struct shunt_stack *s);
+void tcp_defer_forget(struct shunt_tcp_pcb *pcb);
 void tcp_send_ack(struct shunt_tcp_pcb *pcb);
 void tcp_send_rst(struct shunt_tcp_pcb *pcb);
 /* RST for a segment that matches no connection (RFC 9293 §3.10.7.1). */
