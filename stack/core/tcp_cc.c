@@ -283,8 +283,15 @@ tcp_cc_rto(struct shunt_tcp_pcb *pcb, uint64_t now)
 		pcb->undo_ok = 1;
 		pcb->undo_degree = 0;
 	}
-	/* RFC 5681 §3.1: ssthresh from the flight, cwnd to the loss window (1 SMSS). */
-	if (pcb->ca_state != CA_LOSS)
+	/*
+	 * RFC 5681 §3.1: ssthresh from the flight, cwnd to the loss window (1
+	 * SMSS) -- unless this window of data was already answered with a
+	 * reduction: a timeout in fast recovery, before its recovery point,
+	 * or a repeated timeout.  Reducing again there (as Linux does not,
+	 * tcp_enter_loss) takes ssthresh from a cwnd that recovery already
+	 * shrank: under steady loss it ratchets down to 2 segments.
+	 */
+	if (pcb->ca_state <= CA_DISORDER || (pcb->ca_state == CA_RECOVERY && !seq_gt(pcb->recover, pcb->snd_una)))
 		pcb->ssthresh = pcb->cc->ssthresh(pcb, now);
 	pcb->cwnd = pcb->mss;
 	pcb->bytes_acked = 0;

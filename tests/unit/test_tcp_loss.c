@@ -331,3 +331,45 @@ TEST(tcp_reassembly_overlaps)
 	shunt_tcp_abort(pcb);
 	tcps_fini(t);
 }
+
+/*
+ * A timeout during fast recovery, before its recovery point, does not cut
+ * ssthresh a second time (Linux's tcp_enter_loss): recovery already answered
+ * this window's loss, and a second cut taken from the cwnd recovery shrank
+ * would ratchet ssthresh down to 2 segments under steady loss.
+ */
+TEST(tcp_rto_in_recovery_keeps_ssthresh)
+{
+	struct tcps *t = &T;
+	struct tapp a = { 0 };
+	struct shunt_tcp_pcb *pcb;
+	struct shunt_tcp_info i;
+	uint32_t th;
+	char sk[64];
+
+	{
+		struct shunt_stack_config tc;
+
+		shunt_stack_config_init(&tc);
+		tc.tcp_tlp = 0;
+		tcps_init(t, &tc, 0);
+	}
+	pcb = ten_in_flight(t, &a, LINUX_SYN, M);
+	/* Segment 1 lost, 2..5 SACKed: recovery, ssthresh = 0.7 x 10 segments. */
+	snprintf(sk, sizeof(sk), "ts,sack %u:%u", 1 + M, 1 + 5 * M);
+	IN(t, ".", 1, 1, 2000, sk, 0);
+	while (tcps_take(t) != NULL)
+		;
+	shunt_tcp_get_info(pcb, &i);
+	CHECK_EQ(i.ca_state, 3);
+	th = i.snd_ssthresh;
+	CHECK_EQ(th, 7 * M);
+	/* The retransmission is lost too; the RTO fires inside the same recovery. */
+	CHECK(tcps_wait(t, SEC(5)) != UINT64_MAX);
+	shunt_tcp_get_info(pcb, &i);
+	CHECK_EQ(i.ca_state, 4);
+	CHECK_EQ(i.snd_cwnd, M);
+	CHECKF(i.snd_ssthresh == th, "ssthresh cut again by the RTO: %u, was %u", i.snd_ssthresh, th);
+	shunt_tcp_abort(pcb);
+	tcps_fini(t);
+}
