@@ -844,17 +844,12 @@ tcp_deliver(struct shunt_tcp_pcb *pcb, struct shunt_pbuf *p)
 			pcb->flags |= TF_FIN_HELD;
 		return 0;
 	}
-	if (pcb->flags & TF_RX_SHUT) {
+	if ((pcb->flags & TF_RX_SHUT) || pcb->recv_fn == NULL) {
+		/* Nobody will read it: consume (and on FIN, nothing more to do); the window stays within the buffer. */
 		if (p != NULL) {
 			pcb->rcv_wnd += p->tot_len;
-			shunt_pbuf_free(p);
-		}
-		return 0;
-	}
-	if (pcb->recv_fn == NULL) {
-		/* Nobody listens: consume (and on FIN, nothing more to do). */
-		if (p != NULL) {
-			pcb->rcv_wnd += p->tot_len;
+			if (pcb->rcv_wnd > pcb->rcv_buf)
+				pcb->rcv_wnd = pcb->rcv_buf;
 			shunt_pbuf_free(p);
 		}
 		return 0;

@@ -820,7 +820,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		uint8_t op = rd8(f);
 		struct end *e;
 
-		switch (op % 10) {
+		switch (op % 11) {
 		case 0: {
 			uint8_t a = rd8(f);
 
@@ -910,6 +910,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			}
 			break;
 		}
+		case 10: {
+			/* A driver's back-pressure on either side, on or off (TCP holds new data meanwhile). */
+			uint8_t b = rd8(f);
+
+			shunt_netif_tx_pressure(shunt_link_netif(f->link, b & 1), (b >> 1) & 1);
+			break;
+		}
 		}
 		reap(f);
 	}
@@ -920,9 +927,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				    (unsigned long long)f->c[i].e[0].tx, (unsigned long long)f->c[i].e[0].rx,
 				    (unsigned long long)f->c[i].e[1].tx, (unsigned long long)f->c[i].e[1].rx,
 				    dir_tainted(f, &f->c[i].e[0]) || dir_tainted(f, &f->c[i].e[1]) ? " (tainted)" : "");
-	/* The end: no more mutations or faults; everyone reads, closes; time runs out. */
+	/* The end: no more mutations, faults or back-pressure; everyone reads, closes; time runs out. */
 	for (i = 0; i < NMUT; i++)
 		f->mut[i].armed = 0;
+	shunt_netif_tx_pressure(shunt_link_netif(f->link, 0), 0);
+	shunt_netif_tx_pressure(shunt_link_netif(f->link, 1), 0);
 	memset(&lf, 0, sizeof(lf));
 	shunt_link_set_faults(f->link, 0, &lf);
 	shunt_link_set_faults(f->link, 1, &lf);
