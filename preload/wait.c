@@ -415,7 +415,7 @@ static int
 kepoll_wait(int ep, struct epoll_event *e, int max, const struct timespec *t, const sigset_t *s)
 {
 	struct timespec end, now;
-	int n, had;
+	int n, had, sep = shim.sys != NULL && !shim.in_child ? fd_info(ep)->sep : -1;
 
 	if (t != NULL) {
 		clock_gettime(CLOCK_MONOTONIC, &end);
@@ -438,7 +438,16 @@ kepoll_wait(int ep, struct epoll_event *e, int max, const struct timespec *t, co
 			if (left > 0 && ms == 0)
 				ms = 1;
 		}
+		/* A thread waits on the shunt instance too: EPOLLEXCLUSIVE may pick it alone. */
+		if (sep >= 0 && ms != 0)
+			shunt_epoll_waiting(shim.sys, sep, 1);
 		n = s != NULL ? REAL(epoll_pwait)(ep, e, max, ms, s) : REAL(epoll_wait)(ep, e, max, ms);
+		if (sep >= 0 && ms != 0) {
+			int er = errno;
+
+			shunt_epoll_waiting(shim.sys, sep, -1);
+			errno = er;
+		}
 		if (n <= 0)
 			return n;
 		n = merge(ep, e, n, max, &had);

@@ -83,6 +83,13 @@ SHUNT_API int shunt_epoll_wait(struct shunt_sys *sys, int epfd, struct epoll_eve
     int timeout_ms);
 SHUNT_API int shunt_epoll_pwait(struct shunt_sys *sys, int epfd, struct epoll_event *events, int maxevents,
     int timeout_ms, const sigset_t *sigmask);
+/*
+ * For a caller that waits for epfd's readiness elsewhere (the preload shim
+ * sleeps in a kernel epoll holding epfd's descriptor): count a thread as
+ * waiting (+1) or no longer (-1), so that EPOLLEXCLUSIVE wakes one waiting
+ * instance rather than every instance watching the socket.
+ */
+SHUNT_API int shunt_epoll_waiting(struct shunt_sys *sys, int epfd, int delta);
 /* Current readiness of a shunt socket (EPOLLIN | EPOLLOUT | ...), without waiting. */
 SHUNT_API uint32_t shunt_socket_events(struct shunt_sys *sys, int fd);
 

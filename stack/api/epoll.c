@@ -448,6 +448,25 @@ shunt_epoll_pwait(struct shunt_sys *sys, int epfd, struct epoll_event *events, i
 }
 
 int
+shunt_epoll_waiting(struct shunt_sys *sys, int epfd, int delta)
+{
+	struct shunt_sock *esk;
+
+	pthread_mutex_lock(&sys->lock);
+	esk = sock_lookup(sys, epfd);
+	if (esk == NULL || esk->kind != SOCK_KIND_EPOLL) {
+		pthread_mutex_unlock(&sys->lock);
+		return set_errno_ret(esk == NULL ? -EBADF : -EINVAL);
+	}
+	if (delta > 0)
+		esk->ep->nwaiters++;
+	else if (delta < 0 && esk->ep->nwaiters > 0)
+		esk->ep->nwaiters--;
+	pthread_mutex_unlock(&sys->lock);
+	return 0;
+}
+
+int
 shunt_epoll_wait(struct shunt_sys *sys, int epfd, struct epoll_event *events, int maxevents, int timeout_ms)
 {
 	return shunt_epoll_pwait(sys, epfd, events, maxevents, timeout_ms, NULL);
