@@ -32,10 +32,15 @@ enum shunt_poll_mode {
 
 struct shunt_sys_config {
 	enum shunt_poll_mode mode;
+	/*
+	 * The poller and the application share one CPU (default: the affinity
+	 * has one): waiters poll the NIC themselves for spin_us instead of
+	 * watching for the poller's wake-up, and the poller yields the CPU on
+	 * each round of its poller_spin_us.
+	 */
+	int shared_cpu;
 	uint32_t spin_us;		/* waiters spin this long before sleeping (SHUNT_SPIN_US) */
-	int spin_polls;			/* ... polling the NIC themselves (their poller shares their one CPU) */
 	uint32_t poller_spin_us;	/* the poller keeps spinning this long after the last packet */
-	int poller_yield;		/* ... yielding the CPU on each round (it shares one CPU with the application) */
 	uint32_t inline_poll_us;	/* inline mode: a waiter polls the NIC this long, then sleeps */
 	uint32_t poller_max_sleep_us;	/* longest idle sleep of the poller */
 	int poller_cpu;			/* pin the poller to this CPU; -1 = no pinning */

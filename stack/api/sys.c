@@ -76,13 +76,15 @@ int
 sys_wait(struct shunt_sys *sys, struct waitq *w, uint64_t deadline, int always_eintr)
 {
 	uint32_t seq = atomic_load_explicit(&w->seq, memory_order_acquire);
+	int inl = sys->cfg.mode == SHUNT_POLL_INLINE;
 	uint64_t now, spin_end;
 	int ret = 0;
 
 	__atomic_fetch_add(&sys->st.waits, 1, __ATOMIC_RELAXED);
 	pthread_mutex_unlock(&sys->lock);
 	now = sys_now();
-	if (sys->cfg.mode == SHUNT_POLL_INLINE || (sys->cfg.spin_polls && sys->cfg.spin_us != 0)) {
+	spin_end = now + (uint64_t)(inl ? sys->cfg.inline_poll_us : sys->cfg.spin_us) * 1000ull;
+	if (inl || sys->cfg.shared_cpu) {
 		/*
 		 * Poll the NIC ourselves until our condition changes (lowest
 		 * latency, one busy core), for inline_poll_us at most: then sleep
@@ -92,11 +94,9 @@ sys_wait(struct shunt_sys *sys, struct waitq *w, uint64_t deadline, int always_e
 		 * on the poller's own CPU, would only delay it; polling in its
 		 * place saves the two context switches of a hand-over.
 		 */
-		uint64_t poll_end = now + (uint64_t)(sys->cfg.mode == SHUNT_POLL_INLINE ? sys->cfg.inline_poll_us :
-		    sys->cfg.spin_us) * 1000ull;
 		unsigned rounds = 0;
 
-		while (now < poll_end) {
+		while (now < spin_end) {
 			if (atomic_load_explicit(&w->seq, memory_order_acquire) != seq)
 				goto woken;
 			if (pthread_mutex_trylock(&sys->lock) == 0) {
@@ -117,8 +117,8 @@ sys_wait(struct shunt_sys *sys, struct waitq *w, uint64_t deadline, int always_e
 			}
 		}
 	}
-	spin_end = now + (uint64_t)sys->cfg.spin_us * 1000ull;
-	while (sys->cfg.spin_us != 0 && now < spin_end && sys->cfg.mode != SHUNT_POLL_INLINE && !sys->cfg.spin_polls) {
+	/* Another core polls: watch the word for the spin. */
+	while (!inl && !sys->cfg.shared_cpu && now < spin_end) {
 		int i;
 
 		for (i = 0; i < 64; i++) {
@@ -185,10 +185,10 @@ shunt_sys_config_init(struct shunt_sys_config *cfg)
 	 * core.  On one CPU the poller and the application take turns, and a
 	 * waiter spinning on its word only delays the poller it waits for (a
 	 * connection took 238 µs instead of 66 µs): there the waiter polls the
-	 * NIC itself for its spin (spin_polls), as an inline waiter does.
+	 * NIC itself for its spin, as an inline waiter does.
 	 */
+	cfg->shared_cpu = one_cpu;
 	cfg->spin_us = one_cpu ? 50 : 20;
-	cfg->spin_polls = one_cpu;
 	/*
 	 * The poller, though, must keep looking at the NIC for a while after
 	 * traffic even then: a memif or af_packet port has no interrupt to wake
@@ -197,7 +197,6 @@ shunt_sys_config_init(struct shunt_sys_config *cfg)
 	 * round, so an application thread that has work runs first.
 	 */
 	cfg->poller_spin_us = 200;
-	cfg->poller_yield = one_cpu;
 	/* An idle inline program must not keep a core busy for ever (Onload's and VMA's polls are bounded too). */
 	cfg->inline_poll_us = 100000;
 	cfg->poller_max_sleep_us = 1000;
@@ -334,7 +333,7 @@ poller_main(void *arg)
 			continue;
 		}
 		if (sys->cfg.mode == SHUNT_POLL_THREAD && now - last_busy < (uint64_t)sys->cfg.poller_spin_us * 1000ull) {
-			if (sys->cfg.poller_yield)
+			if (sys->cfg.shared_cpu)
 				sched_yield();
 			else
 				cpu_relax();

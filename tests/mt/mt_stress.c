@@ -619,8 +619,7 @@ TEST(mt_eight_threads_waiters_poll_for_their_spin)
 
 	/* Thread mode as on a one-CPU affinity: waiters poll the link themselves for spin_us, then sleep. */
 	shunt_sys_config_init(&cfg);
-	cfg.spin_polls = 1;
+	cfg.shared_cpu = 1;
 	cfg.spin_us = 50;
-	cfg.poller_yield = 1;
 	stress(&cfg, 16, 50);
 }
