@@ -394,11 +394,26 @@ ep_collect(struct shunt_epoll *ep, struct epoll_event *events, int max)
 	return n;
 }
 
+/* The epoll instance behind epfd, with the lock taken; NULL (lock released, errno set) if there is none. */
+static struct shunt_epoll *
+ep_lock(struct shunt_sys *sys, int epfd)
+{
+	struct shunt_sock *esk;
+
+	pthread_mutex_lock(&sys->lock);
+	esk = sock_lookup(sys, epfd);
+	if (esk == NULL || esk->kind != SOCK_KIND_EPOLL) {
+		pthread_mutex_unlock(&sys->lock);
+		set_errno_ret(esk == NULL ? -EBADF : -EINVAL);
+		return NULL;
+	}
+	return esk->ep;
+}
+
 int
 shunt_epoll_pwait(struct shunt_sys *sys, int epfd, struct epoll_event *events, int maxevents, int timeout_ms,
     const sigset_t *sigmask)
 {
-	struct shunt_sock *esk;
 	struct shunt_epoll *ep;
 	sigset_t old;
 	uint64_t deadline = timeout_ms > 0 ? sys_now() + (uint64_t)timeout_ms * 1000000ull : 0;
@@ -408,13 +423,9 @@ shunt_epoll_pwait(struct shunt_sys *sys, int epfd, struct epoll_event *events, i
 		return set_errno_ret(-EINVAL);
 	if (events == NULL)
 		return set_errno_ret(-EFAULT);
-	pthread_mutex_lock(&sys->lock);
-	esk = sock_lookup(sys, epfd);
-	if (esk == NULL || esk->kind != SOCK_KIND_EPOLL) {
-		pthread_mutex_unlock(&sys->lock);
-		return set_errno_ret(esk == NULL ? -EBADF : -EINVAL);
-	}
-	ep = esk->ep;
+	ep = ep_lock(sys, epfd);
+	if (ep == NULL)
+		return -1;
 	ep->refs++;
 	if (sigmask != NULL)
 		pthread_sigmask(SIG_SETMASK, sigmask, &old);
@@ -450,18 +461,14 @@ shunt_epoll_pwait(struct shunt_sys *sys, int epfd, struct epoll_event *events, i
 int
 shunt_epoll_waiting(struct shunt_sys *sys, int epfd, int delta)
 {
-	struct shunt_sock *esk;
+	struct shunt_epoll *ep = ep_lock(sys, epfd);
 
-	pthread_mutex_lock(&sys->lock);
-	esk = sock_lookup(sys, epfd);
-	if (esk == NULL || esk->kind != SOCK_KIND_EPOLL) {
-		pthread_mutex_unlock(&sys->lock);
-		return set_errno_ret(esk == NULL ? -EBADF : -EINVAL);
-	}
+	if (ep == NULL)
+		return -1;
 	if (delta > 0)
-		esk->ep->nwaiters++;
-	else if (delta < 0 && esk->ep->nwaiters > 0)
-		esk->ep->nwaiters--;
+		ep->nwaiters++;
+	else if (delta < 0 && ep->nwaiters > 0)
+		ep->nwaiters--;
 	pthread_mutex_unlock(&sys->lock);
 	return 0;
 }

@@ -552,6 +552,9 @@ send_lost(struct shunt_tcp_pcb *pcb, uint32_t *pipe)
  * queue is nearly full, new data stays in the send buffer, which is where
  * it can wait without being dropped and retransmitted.  The connection is
  * noted here and resumed by tcp_resume_deferred() when the pressure ends.
+ * The test is per stack (s->tx_pressure counts the netifs under pressure),
+ * not per route: with one port per stack, as shunt runs, that is the same;
+ * a stack with several ports would hold every connection while one is full.
  */
 static void
 tcp_defer(struct shunt_tcp_pcb *pcb)
