@@ -33,21 +33,11 @@ idle_run(int nsys)
 {
 	static struct sysnet n;
 	struct shunt_sys_stats st0, st1;
-	struct sockaddr_in sa;
-	socklen_t l = sizeof(sa);
 	double c0, c1, w0, w1, share;
 	int lfd, cfd, sfd, i;
 
 	sysnet_init(&n, NULL);
-	lfd = shunt_socket(n.sys[1], AF_INET, SOCK_STREAM, 0);
-	sa = sysnet_addr(&n, 1, 0);
-	CHECK_EQ(shunt_bind(n.sys[1], lfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-	CHECK_EQ(shunt_listen(n.sys[1], lfd, 4), 0);
-	CHECK_EQ(shunt_getsockname(n.sys[1], lfd, (struct sockaddr *)&sa, &l), 0);
-	cfd = shunt_socket(n.sys[0], AF_INET, SOCK_STREAM, 0);
-	CHECK_EQ(shunt_connect(n.sys[0], cfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-	sfd = shunt_accept(n.sys[1], lfd, NULL, NULL);
-	CHECK(sfd >= 0);
+	sysnet_tcp_pair(&n, &lfd, &cfd, &sfd);
 	if (nsys == 1) {
 		/* Only stack 1's sys keeps running: stack 0's poller stops (its sockets stay open). */
 		shunt_close(n.sys[0], cfd);
@@ -105,20 +95,10 @@ TEST(mt_idle_timer_armed_during_interrupt_sleep)
 	struct shunt_sys_stats st0, st1;
 	struct shunt_link_faults f;
 	struct shunt_stats ss;
-	struct sockaddr_in sa;
-	socklen_t l = sizeof(sa);
 	int lfd, cfd, sfd;
 
 	sysnet_init(&n, NULL);
-	lfd = shunt_socket(n.sys[1], AF_INET, SOCK_STREAM, 0);
-	sa = sysnet_addr(&n, 1, 0);
-	CHECK_EQ(shunt_bind(n.sys[1], lfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-	CHECK_EQ(shunt_listen(n.sys[1], lfd, 4), 0);
-	CHECK_EQ(shunt_getsockname(n.sys[1], lfd, (struct sockaddr *)&sa, &l), 0);
-	cfd = shunt_socket(n.sys[0], AF_INET, SOCK_STREAM, 0);
-	CHECK_EQ(shunt_connect(n.sys[0], cfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-	sfd = shunt_accept(n.sys[1], lfd, NULL, NULL);
-	CHECK(sfd >= 0);
+	sysnet_tcp_pair(&n, &lfd, &cfd, &sfd);
 	usleep(300000);		/* delayed ACKs done: no timer left, the pollers sleep on interrupts */
 	shunt_sys_get_stats(n.sys[0], &st0);
 	usleep(100000);
@@ -176,8 +156,6 @@ TEST(mt_idle_inline_waiter_stops_polling)
 	static struct sysnet n;
 	struct shunt_sys_config cfg;
 	struct blocked_recv b;
-	struct sockaddr_in sa;
-	socklen_t l = sizeof(sa);
 	pthread_t th;
 	int lfd, cfd;
 
@@ -188,16 +166,8 @@ TEST(mt_idle_inline_waiter_stops_polling)
 	cfg.mode = SHUNT_POLL_INLINE;
 	cfg.inline_poll_us = 20000;
 	sysnet_init(&n, &cfg);
-	lfd = shunt_socket(n.sys[1], AF_INET, SOCK_STREAM, 0);
-	sa = sysnet_addr(&n, 1, 0);
-	CHECK_EQ(shunt_bind(n.sys[1], lfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-	CHECK_EQ(shunt_listen(n.sys[1], lfd, 4), 0);
-	CHECK_EQ(shunt_getsockname(n.sys[1], lfd, (struct sockaddr *)&sa, &l), 0);
-	cfd = shunt_socket(n.sys[0], AF_INET, SOCK_STREAM, 0);
-	CHECK_EQ(shunt_connect(n.sys[0], cfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	sysnet_tcp_pair(&n, &lfd, &cfd, &b.fd);
 	b.sys = n.sys[1];
-	b.fd = shunt_accept(n.sys[1], lfd, NULL, NULL);
-	CHECK(b.fd >= 0);
 	b.r = -2;
 	CHECK_EQ(pthread_create(&th, NULL, blocked_recv_main, &b), 0);
 	usleep(1000000);

@@ -53,3 +53,21 @@ sysnet_addr(const struct sysnet *n, int side, uint16_t port)
 	a.sin_port = htons(port);
 	return a;
 }
+
+void
+sysnet_tcp_pair(struct sysnet *n, int *lfd, int *cfd, int *sfd)
+{
+	struct sockaddr_in sa = sysnet_addr(n, 1, 0);
+	socklen_t l = sizeof(sa);
+
+	*lfd = shunt_socket(n->sys[1], AF_INET, SOCK_STREAM, 0);
+	CHECK(*lfd >= 0);
+	CHECK_EQ(shunt_bind(n->sys[1], *lfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	CHECK_EQ(shunt_listen(n->sys[1], *lfd, 4), 0);
+	CHECK_EQ(shunt_getsockname(n->sys[1], *lfd, (struct sockaddr *)&sa, &l), 0);
+	*cfd = shunt_socket(n->sys[0], AF_INET, SOCK_STREAM, 0);
+	CHECK(*cfd >= 0);
+	CHECK_EQ(shunt_connect(n->sys[0], *cfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	*sfd = shunt_accept(n->sys[1], *lfd, NULL, NULL);
+	CHECK(*sfd >= 0);
+}

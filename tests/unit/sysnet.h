@@ -21,5 +21,7 @@ struct sysnet {
 void sysnet_init(struct sysnet *n, const struct shunt_sys_config *scfg);
 void sysnet_fini(struct sysnet *n);
 struct sockaddr_in sysnet_addr(const struct sysnet *n, int side, uint16_t port);
+/* A TCP connection through the socket API: a listener on stack 1 (any port), stack 0's socket, stack 1's accepted one. */
+void sysnet_tcp_pair(struct sysnet *n, int *lfd, int *cfd, int *sfd);
 
 #endif

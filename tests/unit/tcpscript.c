@@ -151,6 +151,16 @@ tcps_init(struct tcps *t, const struct shunt_stack_config *cfg, uint32_t caps)
 }
 
 void
+tcps_init_rto_only(struct tcps *t, uint32_t caps)
+{
+	struct shunt_stack_config c;
+
+	shunt_stack_config_init(&c);
+	c.tcp_tlp = 0;
+	tcps_init(t, &c, caps);
+}
+
+void
 tcps_fini(struct tcps *t)
 {
 	shunt_stack_poll(t->s);

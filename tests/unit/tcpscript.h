@@ -77,6 +77,8 @@ struct tcps {
 
 /* cfg may be NULL; caps are the scripted netif's offloads. */
 void tcps_init(struct tcps *t, const struct shunt_stack_config *cfg, uint32_t caps);
+/* The defaults without tail loss probes: for a test that follows the timeline of the RTO alone. */
+void tcps_init_rto_only(struct tcps *t, uint32_t caps);
 /* Drops untaken frames, destroys the stack, fails on leaks. */
 void tcps_fini(struct tcps *t);
 

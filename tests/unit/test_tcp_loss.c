@@ -275,14 +275,7 @@ TEST(tcp_rto_keeps_sack_scoreboard)
 	struct shunt_tcp_pcb *pcb;
 	char sk[64];
 
-	{
-		struct shunt_stack_config tc;
-
-		/* This test follows the timeline of the RTO alone: no tail loss probes. */
-		shunt_stack_config_init(&tc);
-		tc.tcp_tlp = 0;
-		tcps_init(t, &tc, 0);
-	}
+	tcps_init_rto_only(t, 0);
 	pcb = ten_in_flight(t, &a, LINUX_SYN, M);
 	/* The peer holds segments 3..10, SACKed once; then silence. */
 	snprintf(sk, sizeof(sk), "ts,sack %u:%u", 1 + 2 * M, 1 + 10 * M);
@@ -347,13 +340,7 @@ TEST(tcp_rto_in_recovery_keeps_ssthresh)
 	uint32_t th;
 	char sk[64];
 
-	{
-		struct shunt_stack_config tc;
-
-		shunt_stack_config_init(&tc);
-		tc.tcp_tlp = 0;
-		tcps_init(t, &tc, 0);
-	}
+	tcps_init_rto_only(t, 0);
 	pcb = ten_in_flight(t, &a, LINUX_SYN, M);
 	/* Segment 1 lost, 2..5 SACKed: recovery, ssthresh = 0.7 x 10 segments. */
 	snprintf(sk, sizeof(sk), "ts,sack %u:%u", 1 + M, 1 + 5 * M);

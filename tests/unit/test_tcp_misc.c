@@ -240,14 +240,7 @@ TEST(tcp_tso_super_segments)
 	static uint8_t big[100000];
 	struct tcps_seg *s;
 
-	{
-		struct shunt_stack_config tc;
-
-		/* This test follows the timeline of the RTO alone: no tail loss probes. */
-		shunt_stack_config_init(&tc);
-		tc.tcp_tlp = 0;
-		tcps_init(t, &tc, SHUNT_NETIF_CAP_TSO | SHUNT_NETIF_CAP_TX_TCP_CSUM | SHUNT_NETIF_CAP_MULTISEG);
-	}
+	tcps_init_rto_only(t, SHUNT_NETIF_CAP_TSO | SHUNT_NETIF_CAP_TX_TCP_CSUM | SHUNT_NETIF_CAP_MULTISEG);
 	pcb = tcps_connect(t, &a, LINUX_SYN);
 	CHECK_EQ(shunt_tcp_write(pcb, big, sizeof(big), 0), (int)sizeof(big));
 	/* The initial window in one frame: 10 segments of 1448. */

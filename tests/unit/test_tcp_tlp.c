@@ -103,12 +103,9 @@ TEST(tcp_tlp_off_by_config)
 {
 	struct tcps *t = &T;
 	struct tapp a = { 0 };
-	struct shunt_stack_config c;
 	struct shunt_tcp_pcb *pcb;
 
-	shunt_stack_config_init(&c);
-	c.tcp_tlp = 0;
-	tcps_init(t, &c, 0);
+	tcps_init_rto_only(t, 0);
 	pcb = four_out_two_acked(t, &a, LINUX_SYN);
 	CHECK_EQ(tcps_wait(t, SEC(1)), MS(200));
 	OUT(t, ".", 1 + 2 * M, 1, M);
