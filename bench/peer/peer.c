@@ -59,6 +59,28 @@ peer_lat_init(struct peer_result *r, uint64_t cap)
 }
 
 void
+peer_phase_init(struct peer_phase *ph, const struct peer_opts *o, uint64_t now)
+{
+	ph->warm_end = now + o->warmup_ms * 1000000ull;
+	ph->start = ph->end = 0;
+}
+
+int
+peer_phase_item(struct peer_phase *ph, const struct peer_opts *o, struct peer_result *res, uint64_t t0, uint64_t t)
+{
+	if (t < ph->warm_end)
+		return 0;
+	if (res->items == 0) {
+		ph->start = t0;
+		ph->end = t0 + o->ms * 1000000ull;
+	}
+	res->items++;
+	peer_lat_add(res, t - t0);
+	res->ns = t - ph->start;
+	return t >= ph->end;
+}
+
+void
 peer_ready(const struct peer_opts *o)
 {
 	printf("ready cpu=%d pid=%d\n", sched_getcpu(), (int)getpid());

@@ -92,6 +92,20 @@ peer_lat_add(struct peer_result *r, uint64_t ns)
 		r->lat[r->nlat++] = ns > UINT32_MAX ? UINT32_MAX : (uint32_t)ns;
 }
 
+/*
+ * The timing of a client that measures items one after another (round
+ * trips, connections): items that end before the warm-up is over are not
+ * counted; the measured phase starts where the first counted item began and
+ * lasts o->ms.  peer_phase_item() counts one item (begun at t0, ended at t)
+ * with its latency and returns 1 when the phase is over; res->ns is then set.
+ */
+struct peer_phase {
+	uint64_t warm_end, start, end;
+};
+void peer_phase_init(struct peer_phase *ph, const struct peer_opts *o, uint64_t now);
+int peer_phase_item(struct peer_phase *ph, const struct peer_opts *o, struct peer_result *res, uint64_t t0,
+    uint64_t t);
+
 /* peer_sock.c: the tests on a struct net */
 void net_kernel(struct net *n);
 void net_shunt(struct net *n, void *sys);

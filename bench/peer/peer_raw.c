@@ -264,14 +264,14 @@ static void
 client_rr(const struct peer_opts *o, struct shunt_stack *s, struct peer_result *res)
 {
 	struct conn c;
-	uint64_t t, prev, start, end, want = 0;
+	struct peer_phase ph;
+	uint64_t t, prev, want = 0;
 
 	dial(o, s, &c);
 	if (peer_lat_init(res, LAT_CAP) != 0)
 		peer_die("out of memory");
 	t = prev = peer_now();
-	start = t + o->warmup_ms * 1000000ull;
-	end = start + o->ms * 1000000ull;
+	peer_phase_init(&ph, o, t);
 	for (;;) {
 		if (shunt_tcp_write(c.pcb, buf, o->size, 0) != (int)o->size)
 			peer_die("write failed");
@@ -282,19 +282,10 @@ client_rr(const struct peer_opts *o, struct shunt_stack *s, struct peer_result *
 				peer_die("connection lost");
 		}
 		t = peer_now();
-		if (t >= start) {
-			if (res->items == 0) {
-				start = prev;
-				end = start + o->ms * 1000000ull;
-			}
-			res->items++;
-			peer_lat_add(res, t - prev);
-			if (t >= end)
-				break;
-		}
+		if (peer_phase_item(&ph, o, res, prev, t))
+			break;
 		prev = t;
 	}
-	res->ns = t - start;
 	res->bytes = res->items * o->size * 2;
 	shunt_tcp_close(c.pcb);
 }
@@ -335,9 +326,10 @@ client_stream(const struct peer_opts *o, struct shunt_stack *s, struct peer_resu
 static void
 client_cps(const struct peer_opts *o, struct shunt_stack *s, struct peer_result *res)
 {
-	uint64_t t = peer_now(), t0, start = t + o->warmup_ms * 1000000ull, end = start + o->ms * 1000000ull;
-	int measuring = 0;
+	struct peer_phase ph;
+	uint64_t t = peer_now(), t0;
 
+	peer_phase_init(&ph, o, t);
 	if (peer_lat_init(res, LAT_CAP) != 0)
 		peer_die("out of memory");
 	for (;;) {
@@ -357,20 +349,9 @@ client_cps(const struct peer_opts *o, struct shunt_stack *s, struct peer_result 
 			peer_die("reply of %llu bytes, want %u", (unsigned long long)c.got, o->size);
 		shunt_tcp_close(c.pcb);
 		t = peer_now();
-		if (!measuring && t >= start) {
-			measuring = 1;
-			start = t;
-			end = start + o->ms * 1000000ull;
-			continue;
-		}
-		if (measuring) {
-			res->items++;
-			peer_lat_add(res, t - t0);
-			if (t >= end)
-				break;
-		}
+		if (peer_phase_item(&ph, o, res, t0, t))
+			break;
 	}
-	res->ns = t - start;
 	res->bytes = res->items * o->size * 2;
 }
 

@@ -306,30 +306,21 @@ static int
 client_rr(const struct peer_opts *o, struct net *n, struct peer_result *res, char *buf)
 {
 	int fd = dial(o, n);
-	uint64_t t = peer_now(), start = t + o->warmup_ms * 1000000ull, end = start + o->ms * 1000000ull, prev;
+	struct peer_phase ph;
+	uint64_t t = peer_now(), prev = t;
 
+	peer_phase_init(&ph, o, t);
 	if (peer_lat_init(res, LAT_CAP) != 0)
 		peer_die("out of memory");
 	memset(buf, 'x', o->size);
-	prev = t;
 	for (;;) {
 		if (send_all(n, fd, buf, o->size, o->busy) != 0 || recv_all(n, fd, buf, o->size, o->busy) != 0)
 			peer_die("round trip: %s", strerror(errno));
 		t = peer_now();
-		if (t >= start) {
-			if (res->items == 0) {
-				/* The first measured round trip starts at the end of the last unmeasured one. */
-				start = prev;
-				end = start + o->ms * 1000000ull;
-			}
-			res->items++;
-			peer_lat_add(res, t - prev);
-			if (t >= end)
-				break;
-		}
+		if (peer_phase_item(&ph, o, res, prev, t))
+			break;
 		prev = t;
 	}
-	res->ns = t - start;
 	res->bytes = res->items * o->size * 2;
 	n->close(n, fd);
 	return 0;
@@ -372,9 +363,10 @@ static int
 client_cps(const struct peer_opts *o, struct net *n, struct peer_result *res, char *buf)
 {
 	struct sockaddr_in sa = server_addr(o);
-	uint64_t t = peer_now(), start = t + o->warmup_ms * 1000000ull, end = start + o->ms * 1000000ull, t0;
-	int measuring = 0;
+	struct peer_phase ph;
+	uint64_t t = peer_now(), t0;
 
+	peer_phase_init(&ph, o, t);
 	if (peer_lat_init(res, LAT_CAP) != 0)
 		peer_die("out of memory");
 	memset(buf, 'q', o->size);
@@ -397,20 +389,9 @@ client_cps(const struct peer_opts *o, struct net *n, struct peer_result *res, ch
 			peer_die("no end of stream after the reply (%zd, %s)", r, strerror(errno));
 		n->close(n, fd);
 		t = peer_now();
-		if (!measuring && t >= start) {
-			measuring = 1;
-			start = t;
-			end = start + o->ms * 1000000ull;
-			continue;
-		}
-		if (measuring) {
-			res->items++;
-			peer_lat_add(res, t - t0);
-			if (t >= end)
-				break;
-		}
+		if (peer_phase_item(&ph, o, res, t0, t))
+			break;
 	}
-	res->ns = t - start;
 	res->bytes = res->items * o->size * 2;
 	return 0;
 }
