@@ -19,6 +19,7 @@
 #include <arpa/inet.h>
 #include <shunt/stack.h>
 #include <shunt/netif.h>
+#include <shunt/netconn.h>
 #include <shunt/dpdk.h>
 
 /* Idle polls before the loop starts to sleep, and the sleeps' bounds. */
@@ -606,6 +607,43 @@ ex_opts_complete(const struct ex_opts *o)
 }
 
 /*
+ * A program's own option at argv[*i]: 1 if it took it (advancing *i past a
+ * value), 0 if the option is not its own or its value is bad.
+ */
+typedef int (*ex_own_option_fn)(void *arg, int argc, char **argv, int *i);
+
+/*
+ * The command line: the shared options, then the program's own (own may be
+ * NULL), -h/--help; then the required ones.  Returns -1 to go on, or the
+ * status to exit with after printing the usage (0 for --help, 2 otherwise).
+ */
+static inline int
+ex_parse_args(struct ex_opts *o, int argc, char **argv, ex_own_option_fn own, void *arg,
+    void (*usage)(const char *prog))
+{
+	int i, r;
+
+	for (i = 1; i < argc; i++) {
+		r = ex_option(o, argc, argv, &i);
+		if (r > 0 || (r == 0 && own != NULL && own(arg, argc, argv, &i) > 0))
+			continue;
+		if (r == 0 && (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0)) {
+			usage(o->prog);
+			return 0;
+		}
+		if (r == 0)
+			fprintf(stderr, "%s: unknown or bad argument %s\n", o->prog, argv[i]);
+		usage(o->prog);
+		return 2;
+	}
+	if (!ex_opts_complete(o)) {
+		usage(o->prog);
+		return 2;
+	}
+	return -1;
+}
+
+/*
  * A stack on a DPDK port as the options say: address, pcap capture, fault
  * injection.  Returns the stack (its netif in *nifp), or NULL after printing
  * one line.
@@ -683,6 +721,26 @@ ex_finish(const struct ex_opts *o, struct shunt_stack *s, struct shunt_netif *ni
 	/* Removes the netif too, which stops and closes the port (and closes the pcap file). */
 	shunt_stack_destroy(s);
 	shunt_dpdk_fini();
+}
+
+/*
+ * The sequential and socket APIs' examples: a sys (lock and poller thread)
+ * over the stack ex_start made; NULL after one line and ex_finish().
+ */
+static inline struct shunt_sys *
+ex_sys_start(const struct ex_opts *o, struct shunt_stack *s, struct shunt_netif *nif)
+{
+	struct shunt_sys_config ycfg;
+	struct shunt_sys *sys;
+	int err;
+
+	shunt_sys_config_init(&ycfg);
+	sys = shunt_sys_create(s, &ycfg, &err);
+	if (sys == NULL) {
+		fprintf(stderr, "%s: shunt_sys_create: %s\n", o->prog, strerror(-err));
+		ex_finish(o, s, nif);
+	}
+	return sys;
 }
 
 #endif

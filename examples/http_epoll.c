@@ -277,6 +277,16 @@ accept_all(struct server *srv)
 	}
 }
 
+/* --root DIR */
+static int
+root_option(void *arg, int argc, char **argv, int *i)
+{
+	if (strcmp(argv[*i], "--root") != 0 || *i + 1 >= argc)
+		return 0;
+	*(const char **)arg = argv[++*i];
+	return 1;
+}
+
 static void
 usage(const char *prog)
 {
@@ -288,37 +298,18 @@ main(int argc, char **argv)
 {
 	const char *root = ".";
 	struct epoll_event evs[MAX_EVENTS], ev;
-	struct shunt_sys_config ycfg;
 	struct sockaddr_in sa;
 	struct shunt_netif *nif;
 	struct shunt_stack *s;
 	struct server srv;
 	struct ex_opts o;
 	char what[HTTP_PATH_MAX + 32];
-	int i, r, err, one = 1, rc = 0;
+	int i, r, one = 1, rc = 0;
 
 	ex_opts_init(&o, "http_epoll", 80);
-	for (i = 1; i < argc; i++) {
-		r = ex_option(&o, argc, argv, &i);
-		if (r > 0)
-			continue;
-		if (r == 0 && strcmp(argv[i], "--root") == 0 && i + 1 < argc) {
-			root = argv[++i];
-			continue;
-		}
-		if (r == 0 && (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0)) {
-			usage(o.prog);
-			return 0;
-		}
-		if (r == 0)
-			fprintf(stderr, "%s: unknown argument %s\n", o.prog, argv[i]);
-		usage(o.prog);
-		return 2;
-	}
-	if (!ex_opts_complete(&o)) {
-		usage(o.prog);
-		return 2;
-	}
+	r = ex_parse_args(&o, argc, argv, root_option, &root, usage);
+	if (r >= 0)
+		return r;
 	memset(&srv, 0, sizeof(srv));
 	srv.lfd = srv.epfd = -1;
 	srv.rootfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -329,13 +320,9 @@ main(int argc, char **argv)
 	s = ex_start(&o, &nif);
 	if (s == NULL)
 		return 1;
-	shunt_sys_config_init(&ycfg);
-	srv.sys = shunt_sys_create(s, &ycfg, &err);
-	if (srv.sys == NULL) {
-		fprintf(stderr, "%s: shunt_sys_create: %s\n", o.prog, strerror(-err));
-		ex_finish(&o, s, nif);
+	srv.sys = ex_sys_start(&o, s, nif);
+	if (srv.sys == NULL)
 		return 1;
-	}
 	memset(&sa, 0, sizeof(sa));
 	sa.sin_family = AF_INET;
 	sa.sin_port = htons(o.port);

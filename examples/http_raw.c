@@ -367,6 +367,16 @@ srv_accept(void *arg, struct shunt_tcp_pcb *newpcb, int err)
 	return 0;
 }
 
+/* --root DIR */
+static int
+root_option(void *arg, int argc, char **argv, int *i)
+{
+	if (strcmp(argv[*i], "--root") != 0 || *i + 1 >= argc)
+		return 0;
+	*(const char **)arg = argv[++*i];
+	return 1;
+}
+
 static void
 usage(const char *prog)
 {
@@ -384,30 +394,12 @@ main(int argc, char **argv)
 	struct server srv;
 	struct ex_opts o;
 	char what[HTTP_PATH_MAX + 32];
-	int i, r, err;
+	int r, err;
 
 	ex_opts_init(&o, "http_raw", 80);
-	for (i = 1; i < argc; i++) {
-		r = ex_option(&o, argc, argv, &i);
-		if (r > 0)
-			continue;
-		if (r == 0 && strcmp(argv[i], "--root") == 0 && i + 1 < argc) {
-			root = argv[++i];
-			continue;
-		}
-		if (r == 0 && (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0)) {
-			usage(o.prog);
-			return 0;
-		}
-		if (r == 0)
-			fprintf(stderr, "%s: unknown argument %s\n", o.prog, argv[i]);
-		usage(o.prog);
-		return 2;
-	}
-	if (!ex_opts_complete(&o)) {
-		usage(o.prog);
-		return 2;
-	}
+	r = ex_parse_args(&o, argc, argv, root_option, &root, usage);
+	if (r >= 0)
+		return r;
 	memset(&srv, 0, sizeof(srv));
 	srv.rootfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (srv.rootfd < 0) {

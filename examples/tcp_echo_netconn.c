@@ -131,6 +131,19 @@ spawn(struct server *srv, struct shunt_netconn *nc)
 	return 0;
 }
 
+/* --max-conns N */
+static int
+max_conns_option(void *arg, int argc, char **argv, int *i)
+{
+	uint64_t *maxc = arg;
+
+	if (strcmp(argv[*i], "--max-conns") != 0 || *i + 1 >= argc || ex_parse_size(argv[*i + 1], maxc) != 0 ||
+	    *maxc == 0 || *maxc >= 100000)
+		return 0;
+	++*i;
+	return 1;
+}
+
 static void
 usage(const char *prog)
 {
@@ -141,49 +154,25 @@ int
 main(int argc, char **argv)
 {
 	struct shunt_netconn *lnc = NULL, *nc;
-	struct shunt_sys_config ycfg;
 	struct shunt_netif *nif;
 	struct shunt_stack *s;
 	struct shunt_sys *sys;
 	struct server srv;
 	struct ex_opts o;
 	uint64_t maxc = 64;
-	int i, r, err, rc = 0;
+	int r, err, rc = 0;
 
 	ex_opts_init(&o, "tcp_echo_netconn", 7);
-	for (i = 1; i < argc; i++) {
-		r = ex_option(&o, argc, argv, &i);
-		if (r > 0)
-			continue;
-		if (r == 0 && strcmp(argv[i], "--max-conns") == 0 && i + 1 < argc &&
-		    ex_parse_size(argv[i + 1], &maxc) == 0 && maxc > 0 && maxc < 100000) {
-			i++;
-			continue;
-		}
-		if (r == 0 && (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0)) {
-			usage(o.prog);
-			return 0;
-		}
-		if (r == 0)
-			fprintf(stderr, "%s: unknown or bad argument %s\n", o.prog, argv[i]);
-		usage(o.prog);
-		return 2;
-	}
-	if (!ex_opts_complete(&o)) {
-		usage(o.prog);
-		return 2;
-	}
+	r = ex_parse_args(&o, argc, argv, max_conns_option, &maxc, usage);
+	if (r >= 0)
+		return r;
 	s = ex_start(&o, &nif);
 	if (s == NULL)
 		return 1;
 	/* From here the poller thread owns the stack: touch it only through netconn calls (or under the lock). */
-	shunt_sys_config_init(&ycfg);
-	sys = shunt_sys_create(s, &ycfg, &err);
-	if (sys == NULL) {
-		fprintf(stderr, "%s: shunt_sys_create: %s\n", o.prog, strerror(-err));
-		ex_finish(&o, s, nif);
+	sys = ex_sys_start(&o, s, nif);
+	if (sys == NULL)
 		return 1;
-	}
 	memset(&srv, 0, sizeof(srv));
 	srv.sys = sys;
 	srv.max_conns = (uint32_t)maxc;

@@ -205,6 +205,17 @@ srv_accept(void *arg, struct shunt_tcp_pcb *newpcb, int err)
 	return 0;
 }
 
+/* --zero-copy */
+static int
+zero_copy_option(void *arg, int argc, char **argv, int *i)
+{
+	(void)argc;
+	if (strcmp(argv[*i], "--zero-copy") != 0)
+		return 0;
+	*(int *)arg = 1;
+	return 1;
+}
+
 static void
 usage(const char *prog)
 {
@@ -220,30 +231,12 @@ main(int argc, char **argv)
 	struct ex_poller pl;
 	struct server srv;
 	struct ex_opts o;
-	int i, r, err, zero_copy = 0;
+	int r, err, zero_copy = 0;
 
 	ex_opts_init(&o, "tcp_echo_raw", 7);
-	for (i = 1; i < argc; i++) {
-		r = ex_option(&o, argc, argv, &i);
-		if (r > 0)
-			continue;
-		if (r == 0 && strcmp(argv[i], "--zero-copy") == 0) {
-			zero_copy = 1;
-			continue;
-		}
-		if (r == 0 && (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0)) {
-			usage(o.prog);
-			return 0;
-		}
-		if (r == 0)
-			fprintf(stderr, "%s: unknown argument %s\n", o.prog, argv[i]);
-		usage(o.prog);
-		return 2;
-	}
-	if (!ex_opts_complete(&o)) {
-		usage(o.prog);
-		return 2;
-	}
+	r = ex_parse_args(&o, argc, argv, zero_copy_option, &zero_copy, usage);
+	if (r >= 0)
+		return r;
 	s = ex_start(&o, &nif);
 	if (s == NULL)
 		return 1;

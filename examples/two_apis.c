@@ -66,6 +66,16 @@ struct tconn {
 	size_t len, off;
 };
 
+/* --udp-port N */
+static int
+udp_port_option(void *arg, int argc, char **argv, int *i)
+{
+	if (strcmp(argv[*i], "--udp-port") != 0 || *i + 1 >= argc || ex_parse_port(argv[*i + 1], arg) != 0)
+		return 0;
+	++*i;
+	return 1;
+}
+
 static void
 usage(const char *prog)
 {
@@ -75,7 +85,6 @@ usage(const char *prog)
 int
 main(int argc, char **argv)
 {
-	struct shunt_sys_config ycfg;
 	struct pollfd pfd[1 + MAX_CONNS];
 	struct tconn conns[MAX_CONNS];
 	struct sockaddr_in sa;
@@ -90,40 +99,17 @@ main(int argc, char **argv)
 	char what[96];
 
 	ex_opts_init(&o, "two_apis", 7);
-	for (i = 1; i < argc; i++) {
-		r = ex_option(&o, argc, argv, &i);
-		if (r > 0)
-			continue;
-		if (r == 0 && strcmp(argv[i], "--udp-port") == 0 && i + 1 < argc &&
-		    ex_parse_port(argv[i + 1], &udp_port) == 0) {
-			i++;
-			continue;
-		}
-		if (r == 0 && (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0)) {
-			usage(o.prog);
-			return 0;
-		}
-		if (r == 0)
-			fprintf(stderr, "%s: unknown or bad argument %s\n", o.prog, argv[i]);
-		usage(o.prog);
-		return 2;
-	}
-	if (!ex_opts_complete(&o)) {
-		usage(o.prog);
-		return 2;
-	}
+	r = ex_parse_args(&o, argc, argv, udp_port_option, &udp_port, usage);
+	if (r >= 0)
+		return r;
 	if (udp_port == 0)
 		udp_port = o.port;
 	s = ex_start(&o, &nif);
 	if (s == NULL)
 		return 1;
-	shunt_sys_config_init(&ycfg);
-	sys = shunt_sys_create(s, &ycfg, &err);
-	if (sys == NULL) {
-		fprintf(stderr, "%s: shunt_sys_create: %s\n", o.prog, strerror(-err));
-		ex_finish(&o, s, nif);
+	sys = ex_sys_start(&o, s, nif);
+	if (sys == NULL)
 		return 1;
-	}
 
 	/* The raw API, now that the poller owns the stack: under its lock. */
 	memset(&u, 0, sizeof(u));
