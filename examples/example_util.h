@@ -612,6 +612,19 @@ ex_opts_complete(const struct ex_opts *o)
  */
 typedef int (*ex_own_option_fn)(void *arg, int argc, char **argv, int *i);
 
+/* --max-conns N (1..99999, into the uint64_t at arg): the echo servers' own option. */
+static inline int
+ex_max_conns_option(void *arg, int argc, char **argv, int *i)
+{
+	uint64_t *maxc = arg;
+
+	if (strcmp(argv[*i], "--max-conns") != 0 || *i + 1 >= argc || ex_parse_size(argv[*i + 1], maxc) != 0 ||
+	    *maxc == 0 || *maxc >= 100000)
+		return 0;
+	++*i;
+	return 1;
+}
+
 /*
  * The command line: the shared options, then the program's own (own may be
  * NULL), -h/--help; then the required ones.  Returns -1 to go on, or the

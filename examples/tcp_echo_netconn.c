@@ -131,19 +131,6 @@ spawn(struct server *srv, struct shunt_netconn *nc)
 	return 0;
 }
 
-/* --max-conns N */
-static int
-max_conns_option(void *arg, int argc, char **argv, int *i)
-{
-	uint64_t *maxc = arg;
-
-	if (strcmp(argv[*i], "--max-conns") != 0 || *i + 1 >= argc || ex_parse_size(argv[*i + 1], maxc) != 0 ||
-	    *maxc == 0 || *maxc >= 100000)
-		return 0;
-	++*i;
-	return 1;
-}
-
 static void
 usage(const char *prog)
 {
@@ -163,7 +150,7 @@ main(int argc, char **argv)
 	int r, err, rc = 0;
 
 	ex_opts_init(&o, "tcp_echo_netconn", 7);
-	r = ex_parse_args(&o, argc, argv, max_conns_option, &maxc, usage);
+	r = ex_parse_args(&o, argc, argv, ex_max_conns_option, &maxc, usage);
 	if (r >= 0)
 		return r;
 	s = ex_start(&o, &nif);
